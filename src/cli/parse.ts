@@ -1,0 +1,157 @@
+// The command line: flags, verbs and help text, nothing else. Every verb hands
+// its parsed arguments to one function in ../commands/. Verb modules are loaded
+// lazily so that hot verbs (state, start, kill, delete) never load ajv, the
+// schemas or the runner.
+import yargs from 'yargs/yargs';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { UserError } from '../errors';
+import { configureLog, debug } from '../log';
+import type { GlobalOptions } from '../commands/global';
+import { VERSION, SPEC_VERSION } from '../version';
+
+type Args = ArgumentsCamelCase<Record<string, unknown>>;
+
+/** Options runc accepts that mean nothing here: accepted and noted under --debug. */
+const IGNORED_GLOBALS = ['systemd-cgroup', 'criu'] as const;
+
+const UNSUPPORTED_VERBS: Record<string, string> = {
+  pause: 'pause a container',
+  resume: 'resume a paused container',
+  checkpoint: 'checkpoint a running container',
+  restore: 'restore a checkpointed container',
+  update: 'update container resource constraints',
+  events: 'display container events',
+};
+
+function globals(a: Args): GlobalOptions {
+  return {
+    root: a.root as string | undefined,
+    debug: Boolean(a.debug),
+  };
+}
+
+/** Wraps a verb: applies global options, honours CH_RUN_OCI_HANG, then runs the verb module. */
+function verb(name: string, run: (a: Args, g: GlobalOptions) => Promise<number | void>) {
+  return async (a: Args): Promise<void> => {
+    const g = globals(a);
+    for (const flag of IGNORED_GLOBALS) if (a[flag] !== undefined) debug(`ignoring --${flag}`);
+    if (a.rootless !== undefined) debug(`--rootless ${String(a.rootless)}: always rootless here`);
+    if (process.env.CH_RUN_OCI_HANG === name) await hang(name);
+    const code = await run(a, g);
+    if (typeof code === 'number') process.exitCode = code;
+  };
+}
+
+/** CH_RUN_OCI_HANG=<verb>: stop here so a person can inspect a build mid-step. */
+function hang(name: string): Promise<never> {
+  process.stderr.write(`ch-run-oci: CH_RUN_OCI_HANG=${name}: pid ${process.pid} sleeping; kill it to continue\n`);
+  return new Promise(() => setInterval(() => undefined, 1 << 30));
+}
+
+function idArg(y: Argv, what = 'container id'): Argv {
+  return y.positional('id', { type: 'string', describe: what });
+}
+
+export function buildCli(argv: string[]): Argv {
+  const y = yargs(argv)
+    .scriptName('ch-run-oci')
+    .usage('ch-run-oci [global options] <command> [command options] <container-id>\n\nA runc-compatible, fully unprivileged OCI container runtime.')
+    .parserConfiguration({
+      // Container ids like "123" and signals like "15" stay strings.
+      'parse-positional-numbers': false,
+      'parse-numbers': false,
+      // runc has real flags called --no-pivot and --no-new-keyring.
+      'boolean-negation': false,
+      'strip-aliased': true,
+    })
+    .option('root', { type: 'string', describe: 'state root (default: /run/ch-run-oci for root, $XDG_RUNTIME_DIR/ch-run-oci otherwise)', requiresArg: true })
+    .option('log', { type: 'string', describe: 'also append messages to this file', requiresArg: true })
+    .option('log-format', { choices: ['text', 'json'], describe: 'format of --log lines', requiresArg: true })
+    .option('debug', { type: 'boolean', describe: 'show debug notes (ignored fields, steps) and stack traces' })
+    .option('systemd-cgroup', { type: 'boolean', describe: 'accepted for runc compatibility; ignored (no cgroups)', hidden: false })
+    .option('rootless', { type: 'string', describe: 'accepted for runc compatibility (true|false|auto); always rootless', requiresArg: true })
+    .option('criu', { type: 'string', hidden: true, requiresArg: true })
+    .middleware((a) => {
+      configureLog({
+        file: a.log as string | undefined,
+        format: (a.logFormat as 'text' | 'json' | undefined) ?? 'text',
+        debug: Boolean(a.debug),
+      });
+    }, true)
+    .command('create <id>', 'create a container (it waits for start)', (c) =>
+      idArg(c)
+        .option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)', requiresArg: true })
+        .option('pid-file', { type: 'string', describe: 'write the container process id here', requiresArg: true })
+        .option('console-socket', { type: 'string', describe: 'terminal socket (not supported: an error)', requiresArg: true })
+        .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3) to the container', requiresArg: true })
+        .option('no-pivot', { type: 'boolean', describe: 'accepted; the root is always pivoted' })
+        .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' }),
+      verb('create', async (a, g) => (await import('../commands/create')).create(a, g)),
+    )
+    .command('start <id>', 'start the user program of a created container', idArg,
+      verb('start', async (a, g) => (await import('../commands/start')).start(a, g)))
+    .command('run <id>', 'create, start and wait for a container; exits with its status', (c) =>
+      idArg(c)
+        .option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)', requiresArg: true })
+        .option('pid-file', { type: 'string', describe: 'write the container process id here', requiresArg: true })
+        .option('console-socket', { type: 'string', describe: 'terminal socket (not supported: an error)', requiresArg: true })
+        .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3) to the container', requiresArg: true })
+        .option('detach', { alias: 'd', type: 'boolean', describe: 'return after start instead of waiting' })
+        .option('keep', { type: 'boolean', describe: 'keep the container after it exits' })
+        .option('no-pivot', { type: 'boolean', describe: 'accepted; the root is always pivoted' })
+        .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' })
+        .option('no-subreaper', { type: 'boolean', describe: 'accepted; ignored' }),
+      verb('run', async (a, g) => (await import('../commands/run')).run(a, g)))
+    .command('state <id>', 'print the state of a container as JSON', idArg,
+      verb('state', async (a, g) => (await import('../commands/state')).state(a, g)))
+    .command('kill <id> [signal]', 'send a signal to a container (default TERM)', (c) =>
+      idArg(c)
+        .positional('signal', { type: 'string', describe: 'name (TERM, SIGKILL) or number (15)' })
+        .option('all', { alias: 'a', type: 'boolean', describe: 'signal every process of the container' }),
+      verb('kill', async (a, g) => (await import('../commands/kill')).kill(a, g)))
+    .command('delete <id>', 'delete a stopped (or created) container', (c) =>
+      idArg(c).option('force', { alias: 'f', type: 'boolean', describe: 'kill a running container first; no error if it does not exist' }),
+      verb('delete', async (a, g) => (await import('../commands/delete')).remove(a, g)))
+    .command('list', 'list containers', (c) =>
+      c.option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format', requiresArg: true })
+        .option('quiet', { alias: 'q', type: 'boolean', describe: 'print ids only' }),
+      verb('list', async (a, g) => (await import('../commands/list')).list(a, g)))
+    .command('ps <id>', 'list the processes of a container', (c) =>
+      idArg(c).option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format', requiresArg: true }),
+      verb('ps', async (a, g) => (await import('../commands/ps')).ps(a, g)))
+    .command('spec', 'write a default config.json for this runtime', (c) =>
+      c.option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'where to write config.json', requiresArg: true })
+        .option('rootless', { type: 'boolean', describe: "runc's rootless layout (user namespace mappings, no network namespace)" }),
+      verb('spec', async (a, g) => (await import('../commands/spec')).spec(a, g)))
+    .command('features', 'print the OCI features document of this runtime', {},
+      verb('features', async (a, g) => (await import('../commands/features')).features(a, g)))
+    .command('exec <id> [args..]', 'run a process in a running container (not supported yet)', (c) =>
+      c.strict(false),
+      verb('exec', async () => { throw new UserError('exec', 'not supported yet'); }));
+  for (const [name, what] of Object.entries(UNSUPPORTED_VERBS)) {
+    y.command(`${name} [args..]`, `${what} (not supported)`, (c) => c.strict(false),
+      verb(name, async () => { throw new UserError(name, 'not supported'); }));
+  }
+  return y
+    .demandCommand(1, 'a command is required (see --help)')
+    .recommendCommands()
+    .strict()
+    .version('version', 'print the version', `ch-run-oci version ${VERSION}\nspec: ${SPEC_VERSION}`)
+    .alias('version', 'v')
+    .help('help')
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .showHelpOnFail(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UserError(firstLine(msg ?? 'invalid command line'));
+    });
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].replace(/^Unknown arguments?: /, 'unknown option or argument: ');
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  await buildCli(argv).parseAsync();
+}

@@ -1,0 +1,17 @@
+// Small checks shared by the verbs: argument values that yargs cannot check.
+import { UserError } from '../errors';
+import { checkId } from '../state/id';
+
+export function containerId(a: Record<string, unknown>): string {
+  return checkId(a.id);
+}
+
+export function preserveFds(a: Record<string, unknown>): number {
+  const raw = String(a.preserveFds ?? '0');
+  if (!/^\d{1,4}$/.test(raw)) throw new UserError(`--preserve-fds "${raw}"`, 'must be a whole number');
+  return Number(raw);
+}
+
+export function noTerminal(a: Record<string, unknown>): string | undefined {
+  return a.consoleSocket === undefined ? undefined : String(a.consoleSocket);
+}

@@ -1,0 +1,291 @@
+// The mount plan: config mounts in order, each turned into exactly what the
+// runner executes. Destinations stay paths inside the rootfs; the runner
+// resolves them there (symlinks cannot lead out). Fallback rules for an
+// unprivileged user namespace are explicit below, each with its reason.
+import * as path from 'node:path';
+import { UserError } from '../errors';
+import * as log from '../log';
+import type { Mount, OciConfig } from '../spec/types';
+import { covers, type IdRange } from './idmap';
+
+export type MountStep =
+  | {
+      op: 'mount';
+      source: string;
+      dest: string;
+      fstype: string;
+      /** mount(2) flags: MS_BIND[|MS_REC] for binds, MS_* for fresh file systems. */
+      flags: number;
+      data: string;
+      /** MOUNT_ATTR_* added after a bind (recursively for rbind): a bind cannot take them directly. */
+      attrs: number;
+      /** MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE, | MS_REC for the r- forms; 0 = leave. */
+      propagation: number;
+      /** What to create when the destination is missing; auto = a file when the source is not a directory. */
+      kind: 'dir' | 'file' | 'auto';
+    }
+  | { op: 'symlink'; target: string; path: string }
+  | { op: 'mask'; path: string }
+  | { op: 'rdonly'; path: string }
+  | { op: 'mkdir'; path: string };
+
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  SYNCHRONOUS: 16,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOSYMFOLLOW: 256,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  BIND: 4096,
+  REC: 16384,
+  SILENT: 32768,
+  UNBINDABLE: 1 << 17,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+  I_VERSION: 1 << 23,
+  STRICTATIME: 1 << 24,
+  LAZYTIME: 1 << 25,
+} as const;
+
+export const ATTR = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000 } as const;
+
+/** Flag words: [flags set, flags cleared]. */
+const FLAG_WORDS: Record<string, [number, number]> = {
+  ro: [MS.RDONLY, 0],
+  rw: [0, MS.RDONLY],
+  nosuid: [MS.NOSUID, 0],
+  suid: [0, MS.NOSUID],
+  nodev: [MS.NODEV, 0],
+  dev: [0, MS.NODEV],
+  noexec: [MS.NOEXEC, 0],
+  exec: [0, MS.NOEXEC],
+  sync: [MS.SYNCHRONOUS, 0],
+  async: [0, MS.SYNCHRONOUS],
+  dirsync: [MS.DIRSYNC, 0],
+  mand: [MS.MANDLOCK, 0],
+  nomand: [0, MS.MANDLOCK],
+  noatime: [MS.NOATIME, 0],
+  atime: [0, MS.NOATIME],
+  nodiratime: [MS.NODIRATIME, 0],
+  diratime: [0, MS.NODIRATIME],
+  relatime: [MS.RELATIME, 0],
+  norelatime: [0, MS.RELATIME],
+  strictatime: [MS.STRICTATIME, 0],
+  nostrictatime: [0, MS.STRICTATIME],
+  lazytime: [MS.LAZYTIME, 0],
+  nolazytime: [0, MS.LAZYTIME],
+  iversion: [MS.I_VERSION, 0],
+  noiversion: [0, MS.I_VERSION],
+  nosymfollow: [MS.NOSYMFOLLOW, 0],
+  symfollow: [0, MS.NOSYMFOLLOW],
+  silent: [MS.SILENT, 0],
+  loud: [0, MS.SILENT],
+  defaults: [0, 0],
+};
+
+const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+export interface ParsedOptions {
+  flags: number;
+  propagation: number;
+  bind: boolean;
+  recursive: boolean;
+  data: string[];
+}
+
+export function parseOptions(options: readonly string[] = []): ParsedOptions {
+  const o: ParsedOptions = { flags: 0, propagation: 0, bind: false, recursive: false, data: [] };
+  for (const word of options) {
+    const f = FLAG_WORDS[word];
+    if (f) {
+      o.flags = (o.flags | f[0]) & ~f[1];
+    } else if (word in PROPAGATION) {
+      o.propagation = PROPAGATION[word];
+    } else if (word === 'bind' || word === 'rbind') {
+      o.bind = true;
+      o.recursive ||= word === 'rbind';
+    } else if (word === 'remount' || word === 'tmpcopyup') {
+      log.debug(`mount option ${word} ignored`);
+    } else {
+      o.data.push(word); // filesystem data: mode=755, size=65536k, newinstance…
+    }
+  }
+  return o;
+}
+
+/** Mount flags that a bind can only get afterwards, as MOUNT_ATTR_* (mount_setattr adds, never clears). */
+export function flagsToAttrs(flags: number): number {
+  let a = 0;
+  if (flags & MS.RDONLY) a |= ATTR.RDONLY;
+  if (flags & MS.NOSUID) a |= ATTR.NOSUID;
+  if (flags & MS.NODEV) a |= ATTR.NODEV;
+  if (flags & MS.NOEXEC) a |= ATTR.NOEXEC;
+  if (flags & MS.NODIRATIME) a |= ATTR.NODIRATIME;
+  if (flags & MS.NOSYMFOLLOW) a |= ATTR.NOSYMFOLLOW;
+  return a;
+}
+
+/** An absolute, normalised path inside the container ("dev/" → "/dev"). */
+export function containerPath(p: string): string {
+  const n = path.posix.normalize('/' + p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+export interface MountContext {
+  bundle: string;
+  /** Namespaces we create (owned by our user namespace). */
+  created: ReadonlySet<string>;
+  gidMap: IdRange[];
+}
+
+function bindStep(source: string, dest: string, o: ParsedOptions, extraAttrs = 0, kind: 'dir' | 'auto' = 'auto'): MountStep {
+  return {
+    op: 'mount',
+    source,
+    dest,
+    fstype: '',
+    flags: MS.BIND | (o.recursive ? MS.REC : 0),
+    data: '',
+    attrs: flagsToAttrs(o.flags) | extraAttrs,
+    propagation: o.propagation,
+    kind,
+  };
+}
+
+function freshStep(source: string, dest: string, fstype: string, o: ParsedOptions, data = o.data): MountStep {
+  return { op: 'mount', source, dest, fstype, flags: o.flags, data: data.join(','), attrs: 0, propagation: o.propagation, kind: 'dir' };
+}
+
+const LOCKDOWN = ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC;
+
+/** One config mount → zero or one step. */
+export function planMount(m: Mount, index: number, ctx: MountContext): MountStep | null {
+  const dest = containerPath(m.destination);
+  const o = parseOptions(m.options);
+  const type = m.type ?? '';
+  const field = `mounts[${index}] ${dest}`;
+  if (o.bind || type === 'bind') {
+    if (!m.source) throw new UserError(field, 'a bind mount needs a source');
+    if (o.data.length) log.debug(`${field}: data ${o.data.join(',')} ignored for a bind mount`);
+    return bindStep(path.resolve(ctx.bundle, m.source), dest, o);
+  }
+  switch (type) {
+    case 'proc':
+      if (ctx.created.has('pid')) return freshStep('proc', dest, 'proc', o);
+      // A fresh proc needs a pid namespace owned by our user namespace.
+      log.debug(`${field}: no new pid namespace, binding the host's /proc`);
+      return bindStep('/proc', dest, { ...o, recursive: true }, 0, 'dir');
+    case 'sysfs':
+      if (ctx.created.has('network')) return freshStep('sysfs', dest, 'sysfs', o);
+      // The kernel refuses a fresh sysfs unless the network namespace is owned by
+      // our user namespace (a joined or the host's is not): bind the host's /sys,
+      // always read-only so the container cannot write the host's settings.
+      log.debug(`${field}: no new network namespace, binding the host's /sys read-only`);
+      return bindStep('/sys', dest, { ...o, recursive: true }, LOCKDOWN, 'dir');
+    case 'mqueue':
+      if (ctx.created.has('ipc')) return freshStep('mqueue', dest, 'mqueue', o);
+      // mqueue needs an ipc namespace of our own; the host's queues are not shared.
+      log.debug(`${field}: no new ipc namespace, mqueue skipped`);
+      return null;
+    case 'cgroup':
+    case 'cgroup2':
+      // A fresh cgroup mount needs a cgroup namespace and delegation we do not
+      // manage: the host's hierarchy, read-only, shows the container its limits.
+      return bindStep('/sys/fs/cgroup', dest, { ...o, recursive: true }, LOCKDOWN, 'dir');
+    case 'devpts':
+      return freshStep(m.source || 'devpts', dest, 'devpts', o, devptsData(o.data, ctx.gidMap, field));
+    case '':
+      throw new UserError(field, 'a mount needs a type or the bind option');
+    default:
+      return freshStep(m.source || type, dest, type, o);
+  }
+}
+
+/** A private devpts instance; gid= is dropped when that gid has no mapping (the kernel refuses it). */
+export function devptsData(data: string[], gidMap: IdRange[], field: string): string[] {
+  const out = data.filter((d) => {
+    const m = /^gid=(\d+)$/.exec(d);
+    if (m && !covers(gidMap, Number(m[1]))) {
+      log.debug(`${field}: ${d} dropped: gid not mapped`);
+      return false;
+    }
+    return true;
+  });
+  if (!out.includes('newinstance')) out.push('newinstance');
+  if (!out.some((d) => d.startsWith('ptmxmode='))) out.push('ptmxmode=0666');
+  return out;
+}
+
+const DEVICES = ['null', 'zero', 'full', 'tty', 'random', 'urandom'];
+const DEV_LINKS: [string, string][] = [
+  ['fd', '/proc/self/fd'],
+  ['stdin', '/proc/self/fd/0'],
+  ['stdout', '/proc/self/fd/1'],
+  ['stderr', '/proc/self/fd/2'],
+  ['ptmx', 'pts/ptmx'],
+  ['core', '/proc/kcore'],
+];
+
+/** The default devices: binds of the host's nodes (mknod is not allowed in a user namespace) and the usual links. */
+export function deviceSteps(): MountStep[] {
+  const steps: MountStep[] = DEVICES.map((d) => ({
+    op: 'mount' as const,
+    source: `/dev/${d}`,
+    dest: `/dev/${d}`,
+    fstype: '',
+    flags: MS.BIND,
+    data: '',
+    attrs: 0,
+    propagation: 0,
+    kind: 'file' as const,
+  }));
+  for (const [name, target] of DEV_LINKS) steps.push({ op: 'symlink', target, path: `/dev/${name}` });
+  return steps;
+}
+
+/** All mounts in config order, with the devices right after the /dev mount (or at the end without one). */
+export function planMounts(config: OciConfig, ctx: MountContext): MountStep[] {
+  const steps: MountStep[] = [];
+  let devicesDone = false;
+  (config.mounts ?? []).forEach((m, i) => {
+    const s = planMount(m, i, ctx);
+    if (s) steps.push(s);
+    if (s && s.op === 'mount' && s.dest === '/dev') {
+      steps.push(...deviceSteps());
+      devicesDone = true;
+    }
+  });
+  // Without a /dev mount the nodes are bound onto files in the rootfs's own /dev,
+  // as runc does; a config that wants an untouched image mounts a tmpfs there.
+  if (!devicesDone) steps.push(...deviceSteps());
+  return steps;
+}
+
+/** maskedPaths then readonlyPaths (both skip paths missing in the rootfs, at run time). */
+export function planPathSteps(config: OciConfig): MountStep[] {
+  const masked = (config.linux?.maskedPaths ?? []).map((p): MountStep => ({ op: 'mask', path: containerPath(p) }));
+  const ro = (config.linux?.readonlyPaths ?? []).map((p): MountStep => ({ op: 'rdonly', path: containerPath(p) }));
+  return [...masked, ...ro];
+}
+
+export function propagationFlags(name: string | undefined): number {
+  if (!name) return 0;
+  const f = PROPAGATION[name];
+  if (f === undefined) throw new UserError('linux.rootfsPropagation', `unknown propagation ${name}`);
+  return f;
+}

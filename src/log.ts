@@ -1,0 +1,55 @@
+// Where messages go. stderr always gets errors as one line "ch-run-oci: …";
+// with --log FILE every message is appended there too, as text or as runc's
+// JSON lines ({"level","msg","time"}) that conmon/podman read back.
+import * as fs from 'node:fs';
+
+export type LogFormat = 'text' | 'json';
+export type Level = 'debug' | 'info' | 'warning' | 'error';
+
+interface LogSettings {
+  file?: string;
+  format: LogFormat;
+  debug: boolean;
+}
+
+const settings: LogSettings = { format: 'text', debug: false };
+
+export function configureLog(s: Partial<LogSettings>): void {
+  Object.assign(settings, s);
+}
+
+export function isDebug(): boolean {
+  return settings.debug;
+}
+
+function toFile(level: Level, msg: string): void {
+  if (!settings.file) return;
+  const time = new Date().toISOString();
+  const line =
+    settings.format === 'json'
+      ? JSON.stringify({ level, msg, time }) + '\n'
+      : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+  try {
+    fs.appendFileSync(settings.file, line);
+  } catch {
+    // A log file we cannot write must not hide the real message on stderr.
+  }
+}
+
+/** A note shown only under --debug (e.g. an ignored OCI field). */
+export function debug(msg: string): void {
+  if (!settings.debug) return;
+  process.stderr.write(`ch-run-oci: debug: ${msg}\n`);
+  toFile('debug', msg);
+}
+
+export function warn(msg: string): void {
+  process.stderr.write(`ch-run-oci: warning: ${msg}\n`);
+  toFile('warning', msg);
+}
+
+/** The one line of a failure. */
+export function error(msg: string): void {
+  process.stderr.write(`ch-run-oci: ${msg}\n`);
+  toFile('error', msg);
+}

@@ -1,0 +1,100 @@
+/* C1 joins and creates the namespaces; C2 (its child, pid 1 of a new pid
+ * namespace when asked) builds the container and waits on the exec fifo. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+/* Blocks on a pipe that only R writes: EOF means R is gone, so give up. */
+static void await(int fd) {
+  char c;
+  ssize_t r;
+  while ((r = read(fd, &c, 1)) < 0 && errno == EINTR) {}
+  if (r != 1) _exit(1);
+}
+
+static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes *pp) {
+  /* Killed with C1 until R has reported; the go pipe covers the instant
+   * between fork and this prctl. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  close(pp->hold_r);
+  if (setsid() < 0) die(errno, "setsid", "container process");
+
+  /* The state directory is opened before pivot_root: the fifo stays
+   * reachable without any path from inside the container. */
+  const struct rec *fifo = plan_find(p, "fifo");
+  int state_fd = open(fifo->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (state_fd < 0) die(errno, "fifo", "open state directory %s", fifo->argv[0]);
+
+  setup_process_early(p);
+  setup_mounts(p);
+  setup_process_create(p);
+  const char *exe = resolve_exec(p);
+
+  say(pp->sync_w, "ok\n");
+  await(pp->go_r);
+  /* R has reported "ok PID": from now on C2 lives on its own. */
+  prctl(PR_SET_PDEATHSIG, 0);
+  say(pp->sync_w, "ack\n");
+  close(pp->sync_w);
+  close(pp->go_r);
+  report_to(2);
+
+  /* Blocks until `start` opens the fifo for reading. */
+  int fd;
+  while ((fd = openat(state_fd, "exec.fifo", O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
+  if (fd < 0) die(errno, "start", "open exec fifo");
+  if (write(fd, "0", 1) != 1) die(errno, "start", "write exec fifo");
+  close(fd);
+  close(state_fd);
+  exec_container(p, exe);
+}
+
+void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != runner) _exit(1); /* R died before the prctl */
+  report_to(pp->sync_w);
+  close(pp->sync_r);
+  close(pp->maps_w);
+  close(pp->go_w);
+  close(pp->hold_w);
+
+  /* Namespaces given by path are joined while we are still in the caller's
+   * user namespace, which is the one that owns them (podman's netns). */
+  for (int i = 0; i < p->n; i++) {
+    const struct rec *r = &p->recs[i];
+    if (strcmp(r->tag, "join")) continue;
+    int fd = open(r->argv[1], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die(errno, "join namespace", "open %s", r->argv[1]);
+    if (setns(fd, (int)num(r->argv[0])) < 0) die(errno, "join namespace", "setns %s", r->argv[1]);
+    close(fd);
+  }
+
+  /* One unshare: the kernel makes the user namespace first, so every other
+   * namespace created here is owned by it. */
+  const struct rec *u = plan_find(p, "unshare");
+  if (!u) die(0, "plan", "no unshare record");
+  if (unshare((int)num(u->argv[0])) < 0) die(errno, "unshare", "namespaces");
+  say(pp->sync_w, "unshared\n");
+  await(pp->maps_r);
+  close(pp->maps_r);
+
+  pid_t c2 = fork();
+  if (c2 < 0) die(errno, "fork", "container process");
+  if (c2 == 0) run_c2(p, pp);
+  close(pp->go_r);
+  say(pp->sync_w, "pid %d\n", c2);
+  close(pp->sync_w);
+  /* Stay until R says so: C2's PDEATHSIG points at us. */
+  char c;
+  while (read(pp->hold_r, &c, 1) < 0 && errno == EINTR) {}
+  _exit(0);
+}

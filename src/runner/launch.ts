@@ -1,0 +1,89 @@
+// Runs the native runner for one container:
+//   runner create PLAN_FD REPORT_FD
+// stdio 0-2 are the caller's (the container inherits them), fds 3..3+N-1 are
+// the preserved fds, then the plan pipe and the report pipe. The runner reads
+// the plan to EOF and answers one line: "ok PID" or "error STEP: …".
+import { spawn, type StdioOptions } from 'node:child_process';
+import * as os from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { UserError, errnoText } from '../errors';
+import type { Plan } from '../container/plan';
+import { runnerPath } from './locate';
+import { encodePlan } from './protocol';
+
+export interface LaunchOptions {
+  /** Keep the runner as the container's subreaper; `exited` gives the status (`run`). */
+  wait: boolean;
+  preserveFds: number;
+  runnerDir?: string;
+}
+
+export interface Launched {
+  /** The container process, as the caller sees it. */
+  pid: number;
+  /** With wait: the exit code, or 128+signal, like a shell. */
+  exited?: Promise<number>;
+}
+
+/** Parses the runner's report line. */
+export function parseReport(line: string): { pid: number } | { error: string } {
+  const ok = /^ok (\d+)$/.exec(line);
+  if (ok) return { pid: Number(ok[1]) };
+  if (line.startsWith('error ')) return { error: line.slice(6) };
+  return { error: `runner: unexpected report ${JSON.stringify(line.slice(0, 200))}` };
+}
+
+export function launchRunner(plan: Plan, opts: LaunchOptions): Promise<Launched> {
+  const n = opts.preserveFds;
+  const wire = encodePlan({ ...plan, wait: opts.wait, preserveFds: n });
+  const planFd = 3 + n;
+  const reportFd = 4 + n;
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
+  for (let fd = 3; fd < planFd; fd++) stdio.push(fd);
+  stdio.push('pipe', 'pipe');
+  const exe = runnerPath(opts.runnerDir);
+
+  return new Promise<Launched>((resolve, reject) => {
+    // The runner needs no environment: the container's comes from the plan.
+    const child = spawn(exe, ['create', String(planFd), String(reportFd)], { stdio, env: {} });
+    const exited = new Promise<number>((res) => {
+      child.on('exit', (code, signal) => res(code ?? 128 + signalNumber(signal)));
+    });
+    let settled = false;
+    const fail = (err: UserError): void => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    };
+    child.on('error', (err) => fail(new UserError(`runner ${exe}`, errnoText(err))));
+
+    const planPipe = child.stdio[planFd] as Writable;
+    // EPIPE here means the runner died early; its exit is reported below.
+    planPipe.on('error', () => {});
+    planPipe.end(wire);
+
+    const report = child.stdio[reportFd] as Readable;
+    let text = '';
+    report.setEncoding('utf8');
+    report.on('data', (chunk: string) => {
+      text += chunk;
+      const nl = text.indexOf('\n');
+      if (nl < 0 || settled) return;
+      const r = parseReport(text.slice(0, nl));
+      if ('error' in r) return fail(new UserError(r.error));
+      settled = true;
+      report.destroy();
+      resolve(opts.wait ? { pid: r.pid, exited } : { pid: r.pid });
+    });
+    report.on('error', () => {});
+    child.on('close', (code, signal) => {
+      const how = signal ? `killed by ${signal}` : `exit status ${code}`;
+      fail(new UserError('runner', `exited without reporting (${how})`));
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  if (!signal) return 0;
+  return os.constants.signals[signal] ?? 0;
+}

@@ -1,0 +1,189 @@
+/* ch-run-oci runner, process R.
+ *   ch-run-oci-runner create PLAN_FD REPORT_FD
+ * Reads the plan from PLAN_FD to EOF, builds the container through C1 (which
+ * enters the namespaces) and C2 (the container process), then writes one line
+ * to REPORT_FD: "ok PID" (PID as the caller sees it) or "error STEP: ...".
+ * Without "wait" in the plan R exits right after; with it R stays as a
+ * subreaper, forwards SIGINT/SIGTERM/SIGHUP to the container and exits with
+ * its status mapped like a shell (code, or 128+signal).
+ *
+ * No process may outlive a failed create: C1 has PDEATHSIG on R, C2 has
+ * PDEATHSIG on C1 until R has reported "ok", and C2 exits when the "go" pipe
+ * that only R holds reaches EOF. R kills both on every error path. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+static pid_t c1 = -1, c2 = -1;
+static char fifo_path[4096];
+static int fifo_made;
+
+/* Called by die() in R: nothing of the half-built container may remain. */
+static void cleanup(void) {
+  if (c2 > 0) kill(c2, SIGKILL);
+  if (c1 > 0) {
+    kill(c1, SIGKILL);
+    while (waitpid(c1, NULL, 0) < 0 && errno == EINTR) {}
+  }
+  if (fifo_made) unlink(fifo_path);
+}
+
+static char *read_all(int fd, size_t *len) {
+  size_t cap = 65536, n = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (!buf) die(ENOMEM, "plan", "read");
+    if (n == cap) buf = realloc(buf, cap *= 2);
+    if (!buf) continue;
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die(errno, "plan", "read fd %d", fd);
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  *len = n;
+  return buf;
+}
+
+static void write_file(const char *path, const char *text, const char *step) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(errno, step, "open %s", path);
+  size_t len = strlen(text);
+  ssize_t w = write(fd, text, len);
+  if (w < 0 || (size_t)w != len) die(w < 0 ? errno : EIO, step, "write %s", path);
+  close(fd);
+}
+
+/* The id maps of C1's user namespace, written from R: R is still in the
+ * caller's namespace, so a caller with CAP_SETUID/CAP_SETGID there may map
+ * ranges; an ordinary caller may map only its own ids (setgroups "deny"). */
+static void write_maps(const struct plan *p) {
+  char path[64];
+  const struct rec *sg = plan_find(p, "setgroups");
+  const struct rec *um = plan_find(p, "uidmap");
+  const struct rec *gm = plan_find(p, "gidmap");
+  if (sg) {
+    snprintf(path, sizeof path, "/proc/%d/setgroups", c1);
+    write_file(path, sg->argv[0], "setgroups");
+  }
+  snprintf(path, sizeof path, "/proc/%d/uid_map", c1);
+  if (um) write_file(path, um->argv[0], "uid_map");
+  snprintf(path, sizeof path, "/proc/%d/gid_map", c1);
+  if (gm) write_file(path, gm->argv[0], "gid_map");
+}
+
+static void forward(int sig) {
+  if (c2 > 0) kill(c2, sig);
+}
+
+/* Wait mode: R is the subreaper; reap everything, exit with C2's status. */
+static void __attribute__((noreturn)) wait_container(void) {
+  struct sigaction sa = { .sa_handler = forward };
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  for (;;) {
+    int st;
+    pid_t w = waitpid(-1, &st, 0);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) _exit(255); /* cannot happen while C2 lives: it is our child */
+    if (w != c2) continue;
+    if (WIFEXITED(st)) _exit(WEXITSTATUS(st));
+    _exit(128 + WTERMSIG(st));
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4 || strcmp(argv[1], "create")) {
+    fprintf(stderr, "usage: %s create PLAN_FD REPORT_FD\n", argv[0]);
+    return 2;
+  }
+  int plan_fd = atoi(argv[2]), report_fd = atoi(argv[3]);
+  report_to(report_fd);
+  die_hook = cleanup;
+  /* Neither fd may reach the container. */
+  fcntl(plan_fd, F_SETFD, FD_CLOEXEC);
+  fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+
+  size_t len;
+  char *buf = read_all(plan_fd, &len);
+  close(plan_fd);
+  struct plan p;
+  if (plan_parse(buf, len, &p) < 0) die(0, "plan", "malformed plan (runner and ch-run-oci versions differ?)");
+
+  int wait_mode = plan_find(&p, "wait") != NULL;
+  if (wait_mode && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die(errno, "subreaper", "prctl");
+
+  const struct rec *fifo = plan_find(&p, "fifo");
+  if (!fifo || fifo->argc != 1) die(0, "plan", "no fifo directory");
+  snprintf(fifo_path, sizeof fifo_path, "%s/exec.fifo", fifo->argv[0]);
+  if (mkfifo(fifo_path, 0600) < 0) die(errno, "fifo", "mkfifo %s", fifo_path);
+  fifo_made = 1;
+
+  struct pipes pp;
+  int fds[8];
+  for (int i = 0; i < 4; i++)
+    if (pipe2(fds + 2 * i, O_CLOEXEC) < 0) die(errno, "pipe", "sync");
+  pp = (struct pipes){ fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6], fds[7] };
+
+  pid_t self = getpid();
+  c1 = fork();
+  if (c1 < 0) die(errno, "fork", "namespace process");
+  if (c1 == 0) {
+    close(report_fd);
+    run_c1(&p, &pp, self);
+  }
+  close(pp.sync_w);
+  close(pp.maps_r);
+  close(pp.go_r);
+  close(pp.hold_r);
+
+  char line[4096];
+  int ok = 0;
+  for (;;) {
+    ssize_t n = read_line(pp.sync_r, line, sizeof line);
+    if (n <= 0) die(0, "runner", "the container process exited during setup");
+    if (!strncmp(line, "error ", 6)) {
+      die_hook = NULL;
+      cleanup();
+      say(report_fd, "%s\n", line);
+      _exit(1);
+    } else if (!strcmp(line, "unshared")) {
+      write_maps(&p);
+      if (write(pp.maps_w, "1", 1) != 1) die(errno, "runner", "release namespace process");
+      close(pp.maps_w);
+    } else if (!strncmp(line, "pid ", 4)) {
+      c2 = (pid_t)atoi(line + 4);
+    } else if (!strcmp(line, "ok")) {
+      ok = 1;
+    }
+    if (ok && c2 > 0) break;
+  }
+
+  /* Report first, then let C2 detach: if R is killed in between, C2 still
+   * dies through the PDEATHSIG chain and `state` shows it stopped. */
+  say(report_fd, "ok %d\n", c2);
+  if (write(pp.go_w, "g", 1) != 1) die(errno, "runner", "release container");
+  ssize_t n = read_line(pp.sync_r, line, sizeof line);
+  if (n <= 0 || strcmp(line, "ack")) die(0, "runner", "the container process exited before detaching");
+  close(report_fd);
+  die_hook = NULL;
+  report_to(2);
+  /* C1 may go now; C2 is re-parented (to R in wait mode, R being a subreaper). */
+  close(pp.hold_w);
+  while (waitpid(c1, NULL, 0) < 0 && errno == EINTR) {}
+  c1 = -1;
+  if (wait_mode) wait_container();
+  return 0;
+}

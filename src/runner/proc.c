@@ -1,0 +1,153 @@
+/* Process settings of the container: rlimits, umask, cwd and the executable
+ * lookup happen at create time (so their failures are reported by create);
+ * ids, capabilities and no_new_privs right before execve, after `start`. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+void setup_process_early(const struct plan *p) {
+  const struct rec *r = plan_find(p, "oom");
+  if (!r) return;
+  /* Lowering the score needs CAP_SYS_RESOURCE in the initial namespace,
+   * which an unprivileged caller never has: best effort, like the kernel's
+   * own inheritance of the caller's value. */
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, r->argv[0], strlen(r->argv[0])) < 0) {}
+  close(fd);
+}
+
+static rlim_t limit(const char *s) {
+  return strcmp(s, "unlimited") ? (rlim_t)num(s) : RLIM_INFINITY;
+}
+
+void setup_process_create(const struct plan *p) {
+  for (int i = 0; i < p->n; i++) {
+    const struct rec *r = &p->recs[i];
+    if (strcmp(r->tag, "rlimit")) continue;
+    struct rlimit rl = { limit(r->argv[2]), limit(r->argv[3]) };
+    if (setrlimit((int)num(r->argv[1]), &rl) < 0)
+      die(errno, "process.rlimits", "%s soft %s hard %s", r->argv[0], r->argv[2], r->argv[3]);
+  }
+  const struct rec *u = plan_find(p, "umask");
+  umask(u ? (mode_t)num(u->argv[0]) : 022);
+  const struct rec *c = plan_find(p, "cwd");
+  if (c && chdir(c->argv[0]) < 0) die(errno, "process.cwd", "%s", c->argv[0]);
+}
+
+static int executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+/* args[0] without a '/' is looked up in the container's PATH (given by the
+ * plan), as a shell would. */
+const char *resolve_exec(const struct plan *p) {
+  const struct rec *a = plan_find(p, "args");
+  if (!a || a->argc < 1) die(0, "process.args", "empty");
+  const char *arg0 = a->argv[0];
+  if (strchr(arg0, '/')) {
+    struct stat st;
+    if (stat(arg0, &st) < 0) die(errno, "exec", "%s", arg0);
+    return arg0;
+  }
+  const struct rec *pr = plan_find(p, "path");
+  const char *path = pr ? pr->argv[0] : "";
+  size_t alen = strlen(arg0);
+  while (1) {
+    size_t dlen = strcspn(path, ":");
+    char *cand = malloc(dlen + alen + 3);
+    if (!cand) die(ENOMEM, "exec", "%s", arg0);
+    if (dlen == 0) strcpy(cand, "./");
+    else {
+      memcpy(cand, path, dlen);
+      strcpy(cand + dlen, "/");
+    }
+    strcat(cand, arg0);
+    if (executable(cand)) return cand;
+    free(cand);
+    if (!path[dlen]) break;
+    path += dlen + 1;
+  }
+  die(0, "exec", "\"%s\": executable file not found in $PATH", arg0);
+}
+
+static void list(const struct plan *p, const char *tag, char ***out) {
+  const struct rec *r = plan_find(p, tag);
+  static char *empty[] = { NULL };
+  *out = r ? r->argv : empty;
+}
+
+static void set_caps(const struct rec *c) {
+  unsigned long long bset = num(c->argv[0]);
+  /* The bounding set first: dropping needs CAP_SETPCAP, still held here. */
+  for (int cap = 0; cap < 64; cap++) {
+    if (bset & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno == EINVAL) break; /* past the kernel's last capability */
+      die(errno, "process.capabilities", "drop bounding %d", cap);
+    }
+  }
+}
+
+static void set_caps_final(const struct rec *c) {
+  unsigned long long eff = num(c->argv[1]), perm = num(c->argv[2]), inh = num(c->argv[3]), amb = num(c->argv[4]);
+  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct d[2] = {
+    { (unsigned)eff, (unsigned)perm, (unsigned)inh },
+    { (unsigned)(eff >> 32), (unsigned)(perm >> 32), (unsigned)(inh >> 32) },
+  };
+  if (syscall(SYS_capset, &h, d) < 0) die(errno, "process.capabilities", "capset");
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  for (int cap = 0; cap < 64; cap++)
+    if ((amb & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      die(errno, "process.capabilities", "raise ambient %d", cap);
+}
+
+void exec_container(const struct plan *p, const char *path) {
+  const struct rec *pre = plan_find(p, "preserve");
+  unsigned int keep = 3 + (pre ? (unsigned)num(pre->argv[0]) : 0);
+  /* Nothing but stdio and the preserved fds reaches the container. */
+  if (syscall(SYS_close_range, keep, ~0U, 0) < 0) die(errno, "exec", "close fds");
+
+  const struct rec *caps = plan_find(p, "caps");
+  if (caps) set_caps(caps);
+  const struct rec *g = plan_find(p, "groups");
+  if (g) {
+    gid_t *gs = calloc((size_t)g->argc + 1, sizeof *gs);
+    for (int i = 0; gs && i < g->argc; i++) gs[i] = (gid_t)num(g->argv[i]);
+    if (!gs || setgroups((size_t)g->argc, gs) < 0) die(errno, "process.user.additionalGids", "setgroups");
+  }
+  const struct rec *u = plan_find(p, "user");
+  if (u) {
+    uid_t uid = (uid_t)num(u->argv[0]);
+    gid_t gid = (gid_t)num(u->argv[1]);
+    /* Keep the permitted set across the uid change; capset below decides. */
+    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+    if (setresgid(gid, gid, gid) < 0) die(errno, "process.user.gid", "setresgid %u", gid);
+    if (setresuid(uid, uid, uid) < 0) die(errno, "process.user.uid", "setresuid %u", uid);
+  }
+  if (caps) set_caps_final(caps);
+  if (plan_find(p, "nonewprivs") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    die(errno, "process.noNewPrivileges", "prctl");
+
+  char **argv, **envp;
+  list(p, "args", &argv);
+  list(p, "env", &envp);
+  execve(path, argv, envp);
+  int err = errno;
+  say(2, "ch-run-oci: exec: %s: %s\n", path, strerror(err));
+  _exit(err == ENOENT ? 127 : 126);
+}

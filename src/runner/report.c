@@ -1,0 +1,74 @@
+/* Failure reporting. Every process of the runner writes its failure as one
+ * line to a "sink": R writes to the report fd, C1/C2 to the sync pipe that R
+ * reads (R then cleans up and forwards the line). After C2 detached from R
+ * the sink is stderr, prefixed like the rest of ch-run-oci's messages. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+static int sink = 2;
+static const char *prefix = "error ";
+void (*die_hook)(void);
+
+void report_to(int fd) {
+  sink = fd;
+  prefix = fd == 2 ? "ch-run-oci: " : "error ";
+}
+
+void say(int fd, const char *fmt, ...) {
+  char buf[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
+  /* One write per line: lines under PIPE_BUF never interleave in the pipe. */
+  while (write(fd, buf, (size_t)n) < 0 && errno == EINTR) {}
+}
+
+void die(int err, const char *step, const char *fmt, ...) {
+  char detail[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  /* Newlines would break the one-line protocol. */
+  for (char *c = detail; *c; c++)
+    if (*c == '\n') *c = ' ';
+  if (die_hook) die_hook();
+  if (err) {
+    /* Lower-case like Go's errno text, which podman's error matching expects. */
+    char text[256];
+    snprintf(text, sizeof text, "%s", strerror(err));
+    text[0] = (char)tolower((unsigned char)text[0]);
+    say(sink, "%s%s: %s: %s\n", prefix, step, detail, text);
+  }
+  else
+    say(sink, "%s%s: %s\n", prefix, step, detail);
+  _exit(1);
+}
+
+/* Reads one '\n'-terminated line (without the newline); 0 at EOF. */
+ssize_t read_line(int fd, char *buf, size_t size) {
+  size_t n = 0;
+  while (n + 1 < size) {
+    char c;
+    ssize_t r = read(fd, &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    if (c == '\n') {
+      buf[n] = '\0';
+      return (ssize_t)n + 1;
+    }
+    buf[n++] = c;
+  }
+  buf[n] = '\0';
+  return (ssize_t)n;
+}

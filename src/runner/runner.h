@@ -1,0 +1,54 @@
+/* ch-run-oci runner: shared declarations.
+ * The runner carries no policy: TypeScript decides every step and encodes it
+ * as records (see plan.c); the C side executes them in order and reports the
+ * first failure naming the step. */
+#ifndef CH_RUNNER_H
+#define CH_RUNNER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* One plan record: a tag and its arguments (pointers into the plan buffer). */
+struct rec {
+  const char *tag;
+  int argc;
+  char **argv;
+};
+
+struct plan {
+  struct rec *recs;
+  int n;
+};
+
+/* plan.c */
+int plan_parse(char *buf, size_t len, struct plan *p);
+const struct rec *plan_find(const struct plan *p, const char *tag);
+unsigned long long num(const char *s);
+
+/* report.c: failures. `die` formats "error STEP: DETAIL: strerror(errno)" (or
+ * without the errno part when err == 0), sends it to the current sink and exits 1. */
+void report_to(int fd);
+extern void (*die_hook)(void);   /* R: kill and reap children before reporting */
+void die(int err, const char *step, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
+void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ssize_t read_line(int fd, char *buf, size_t size);
+
+/* mount.c: everything between unshare and pivot_root (runs in C2). */
+void setup_mounts(const struct plan *p);
+
+/* proc.c: process settings. */
+void setup_process_early(const struct plan *p);      /* before pivot: oom */
+void setup_process_create(const struct plan *p);     /* after pivot, before the fifo */
+const char *resolve_exec(const struct plan *p);      /* PATH lookup inside the container */
+void exec_container(const struct plan *p, const char *path) __attribute__((noreturn));
+
+/* child.c: C1 (namespaces) and C2 (container) */
+struct pipes {
+  int sync_r, sync_w;   /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */
+  int maps_r, maps_w;   /* R -> C1: id maps written */
+  int go_r, go_w;       /* R -> C2: report sent, detach */
+  int hold_r, hold_w;   /* R -> C1: closed when C1 may exit */
+};
+void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) __attribute__((noreturn));
+
+#endif

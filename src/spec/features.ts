@@ -1,0 +1,39 @@
+// The `features` document (runtime-spec features.md): what this runtime can do,
+// derived from the policy table so that the two cannot disagree.
+import { KNOWN_CAPABILITIES } from './capabilities';
+import { MOUNT_FLAG_OPTIONS } from './mount-options';
+import { CREATABLE_NAMESPACES, DIRECTIVE_PREFIX, DIRECTIVES, POLICY } from './policy';
+import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
+
+export interface FeaturesOptions {
+  /** ch-run-oci's own version, published as an annotation. */
+  version?: string;
+}
+
+export function featuresDocument(opts: FeaturesOptions = {}): Record<string, unknown> {
+  const unsupported = (path: string) => POLICY.some((r) => r.path === path && r.fate !== 'supported');
+  const annotations: Record<string, string> = {};
+  if (opts.version !== undefined) annotations['ch-run-oci.version'] = opts.version;
+  for (const [key, values] of Object.entries(DIRECTIVES)) annotations[key] = values.join('|');
+  return {
+    ociVersionMin: OCI_VERSION_MIN,
+    ociVersionMax: OCI_VERSION_MAX,
+    // The policy refuses every hook list.
+    hooks: [],
+    mountOptions: [...MOUNT_FLAG_OPTIONS],
+    annotations,
+    // Our directives change how the container runs; callers that pass through
+    // user annotations should filter them.
+    potentiallyUnsafeConfigAnnotations: [DIRECTIVE_PREFIX],
+    linux: {
+      namespaces: [...CREATABLE_NAMESPACES],
+      capabilities: [...KNOWN_CAPABILITIES],
+      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      seccomp: { enabled: !unsupported('/linux/seccomp') },
+      apparmor: { enabled: !unsupported('/process/apparmorProfile') },
+      selinux: { enabled: !unsupported('/process/selinuxLabel') },
+      intelRdt: { enabled: !unsupported('/linux/intelRdt') },
+      mountExtensions: { idmap: { enabled: !unsupported('/mounts/*/uidMappings') } },
+    },
+  };
+}

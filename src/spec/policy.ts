@@ -1,0 +1,317 @@
+// The fate of every OCI config field in ch-run-oci, in one table: `supported`
+// (applied as the spec says), `ignored` (accepted, a --debug note says so) or
+// `error` (create refuses the config and names the field). runtime.md requires
+// an error when a property cannot be applied as specified; fields are ignored
+// only where applying them would not change what the program can observe in a
+// way the caller relies on, or where every client sends them (cgroup limits,
+// seccomp, LSM labels) and refusing would make the runtime unusable. The man
+// page and `features` are generated from this table.
+import { UserError } from '../errors';
+import * as log from '../log';
+import type { NamespaceType, OciConfig } from './types';
+
+export type Fate = 'supported' | 'ignored' | 'error';
+
+export interface PolicyOptions {
+  /** `create --console-socket`: the caller wants a terminal. */
+  consoleSocket?: string;
+}
+
+export interface PolicyEntry {
+  /** JSON-pointer-like name of the field; `*` stands for any key or index, `--x` for a command-line flag. */
+  readonly path: string;
+  readonly fate: Fate;
+  /** Why, in a few words (the man page text; for errors also the message, for ignored fields the debug note). */
+  readonly note: string;
+  /** ignored/error rows: where this config uses the feature (JSON pointers, or a flag name). */
+  readonly find?: (config: OciConfig, opts: PolicyOptions) => string[];
+}
+
+/** Namespaces ch-run-oci creates (all from inside a user namespace, so no privilege is needed). */
+export const CREATABLE_NAMESPACES: readonly NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'];
+/** Namespaces ch-run-oci joins when an entry has a path (setns before the user program starts). */
+export const JOINABLE_NAMESPACES: readonly NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'cgroup'];
+
+/** Annotation prefix of directives to ch-run-oci itself; every key under it must be known. */
+export const DIRECTIVE_PREFIX = 'ch-run-oci.';
+/** Known directives and the values each takes. */
+export const DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
+  'ch-run-oci.fakeroot': ['auto', 'always', 'never'],
+};
+/** Annotation prefixes that ask another runtime for behaviour ch-run-oci cannot give. */
+export const FOREIGN_DIRECTIVE_PREFIXES: readonly string[] = ['run.oci.'];
+
+// --- finders: where a config uses something ---------------------------------
+
+type Finder = (config: OciConfig, opts: PolicyOptions) => string[];
+
+function at(config: unknown, pointer: string): unknown {
+  let cur = config;
+  for (const key of pointer.slice(1).split('/')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** The field is set (an empty list/object counts as not asking for anything). */
+function used(pointer: string): Finder {
+  return (config) => {
+    const v = at(config, pointer);
+    if (v === undefined || v === null) return [];
+    if (Array.isArray(v) && v.length === 0) return [];
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) return [];
+    if (v === '' || v === false) return [];
+    return [pointer];
+  };
+}
+
+function escapeKey(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function namespaceEntries(config: OciConfig, match: (type: string, path: string | undefined) => boolean): string[] {
+  const out: string[] = [];
+  (config.linux?.namespaces ?? []).forEach((ns, i) => {
+    if (match(ns.type, ns.path)) out.push(`/linux/namespaces/${i}${ns.path !== undefined ? '/path' : ''}`);
+  });
+  return out;
+}
+
+function hasNamespace(config: OciConfig, type: NamespaceType): boolean {
+  return (config.linux?.namespaces ?? []).some((ns) => ns.type === type);
+}
+
+/** A new namespace of this type is made (listed without a path). */
+function createsNamespace(config: OciConfig, type: NamespaceType): boolean {
+  return (config.linux?.namespaces ?? []).some((ns) => ns.type === type && (ns.path ?? '') === '');
+}
+
+function annotationKeys(config: OciConfig, match: (key: string, value: string) => boolean): string[] {
+  return Object.entries(config.annotations ?? {})
+    .filter(([k, v]) => match(k, v))
+    .map(([k]) => `/annotations/${escapeKey(k)}`);
+}
+
+function mountMappings(field: 'uidMappings' | 'gidMappings'): Finder {
+  return (config) =>
+    (config.mounts ?? []).flatMap((m, i) => ((m[field]?.length ?? 0) > 0 ? [`/mounts/${i}/${field}`] : []));
+}
+
+const NO_LSM = 'ch-run-oci sets no LSM labels or profiles (loading policy needs privilege); the host policy applies';
+const NO_CGROUPS = 'no cgroups: an unprivileged runtime has no cgroup to limit; the caller may confine the runtime itself';
+
+// --- the table ----------------------------------------------------------------
+
+export const POLICY: readonly PolicyEntry[] = [
+  { path: '/ociVersion', fate: 'supported', note: 'any 1.x version, pre-releases included (1.0.0 <= v < 2.0.0)' },
+  { path: '/root/path', fate: 'supported', note: 'the root filesystem, absolute or relative to the bundle' },
+  { path: '/root/readonly', fate: 'supported', note: 'the root is remounted read-only once the mounts are made' },
+  {
+    path: '/mounts',
+    fate: 'supported',
+    note: 'bind/rbind, tmpfs, proc, sysfs, mqueue, devpts, cgroup/cgroup2, with the usual mount(8) flags and propagation options',
+  },
+  {
+    path: '/mounts/*/uidMappings',
+    fate: 'error',
+    note: 'idmapped mounts are not supported (they need privilege over the source filesystem)',
+    find: mountMappings('uidMappings'),
+  },
+  {
+    path: '/mounts/*/gidMappings',
+    fate: 'error',
+    note: 'idmapped mounts are not supported (they need privilege over the source filesystem)',
+    find: mountMappings('gidMappings'),
+  },
+  { path: '/process/args', fate: 'supported', note: 'required and non-empty; executed by start' },
+  { path: '/process/env', fate: 'supported', note: 'the whole environment of the process' },
+  { path: '/process/cwd', fate: 'supported', note: 'working directory inside the container' },
+  { path: '/process/user/uid', fate: 'supported', note: 'container uid; must be mapped in the user namespace' },
+  { path: '/process/user/gid', fate: 'supported', note: 'container gid; must be mapped in the user namespace' },
+  { path: '/process/user/additionalGids', fate: 'supported', note: 'supplementary groups; must be mapped' },
+  { path: '/process/user/umask', fate: 'supported', note: 'umask of the process' },
+  { path: '/process/user/username', fate: 'ignored', note: 'Windows only', find: used('/process/user/username') },
+  {
+    path: '/process/terminal',
+    fate: 'error',
+    note: 'terminal is not supported',
+    find: (c) => (c.process?.terminal === true ? ['/process/terminal'] : []),
+  },
+  {
+    path: '--console-socket',
+    fate: 'error',
+    note: 'terminal is not supported',
+    find: (_c, o) => (o.consoleSocket !== undefined && o.consoleSocket !== '' ? ['--console-socket'] : []),
+  },
+  {
+    path: '/process/consoleSize',
+    fate: 'ignored',
+    note: 'only meaningful with a terminal',
+    find: (c) => (c.process?.consoleSize !== undefined && c.process.terminal !== true ? ['/process/consoleSize'] : []),
+  },
+  { path: '/process/commandLine', fate: 'ignored', note: 'Windows only', find: used('/process/commandLine') },
+  { path: '/process/capabilities', fate: 'supported', note: 'capability sets, which count only inside the user namespace' },
+  { path: '/process/rlimits', fate: 'supported', note: 'set with setrlimit; a hard limit above the caller\'s fails' },
+  { path: '/process/noNewPrivileges', fate: 'supported', note: 'PR_SET_NO_NEW_PRIVS before exec' },
+  { path: '/process/oomScoreAdj', fate: 'supported', note: 'written to /proc/self/oom_score_adj; lowering it needs privilege and fails' },
+  { path: '/process/apparmorProfile', fate: 'ignored', note: NO_LSM, find: used('/process/apparmorProfile') },
+  { path: '/process/selinuxLabel', fate: 'ignored', note: NO_LSM, find: used('/process/selinuxLabel') },
+  { path: '/process/ioPriority', fate: 'ignored', note: 'I/O priority is left as inherited', find: used('/process/ioPriority') },
+  { path: '/process/scheduler', fate: 'ignored', note: 'scheduling policy is left as inherited', find: used('/process/scheduler') },
+  { path: '/process/execCPUAffinity', fate: 'ignored', note: 'CPU affinity is left as inherited', find: used('/process/execCPUAffinity') },
+  { path: '/hostname', fate: 'supported', note: 'set in the container\'s new uts namespace' },
+  {
+    path: '/hostname (without a new uts namespace)',
+    fate: 'ignored',
+    note: 'only a uts namespace of the container\'s own can be renamed; clients send a hostname even with --uts=host',
+    find: (c) => ((c.hostname ?? '') !== '' && !createsNamespace(c, 'uts') ? ['/hostname'] : []),
+  },
+  { path: '/domainname', fate: 'supported', note: 'set in the container\'s new uts namespace' },
+  {
+    path: '/domainname (without a new uts namespace)',
+    fate: 'ignored',
+    note: 'only a uts namespace of the container\'s own can be renamed',
+    find: (c) => ((c.domainname ?? '') !== '' && !createsNamespace(c, 'uts') ? ['/domainname'] : []),
+  },
+  {
+    path: '/hooks/*',
+    fate: 'error',
+    note: 'hooks are not supported',
+    find: (c) =>
+      Object.entries(c.hooks ?? {})
+        .filter(([, list]) => Array.isArray(list) && list.length > 0)
+        .map(([name]) => `/hooks/${escapeKey(name)}`),
+  },
+  { path: '/annotations', fate: 'supported', note: 'kept in the state; keys without a directive prefix are informational' },
+  {
+    path: '/annotations/ch-run-oci.fakeroot',
+    fate: 'supported',
+    note: 'directive: "auto" (default), "always" or "never" run the process as a fake root',
+  },
+  {
+    path: '/annotations/ch-run-oci.fakeroot (other values)',
+    fate: 'error',
+    note: 'must be "auto", "always" or "never"',
+    find: (c) => annotationKeys(c, (k, v) => k === 'ch-run-oci.fakeroot' && !DIRECTIVES[k].includes(v)),
+  },
+  {
+    path: '/annotations/ch-run-oci.*',
+    fate: 'error',
+    note: 'unknown ch-run-oci directive',
+    find: (c) => annotationKeys(c, (k) => k.startsWith(DIRECTIVE_PREFIX) && !(k in DIRECTIVES)),
+  },
+  {
+    path: '/annotations/run.oci.*',
+    fate: 'error',
+    note: 'crun directives are not supported by ch-run-oci',
+    find: (c) => annotationKeys(c, (k) => FOREIGN_DIRECTIVE_PREFIXES.some((p) => k.startsWith(p))),
+  },
+  { path: '/linux/namespaces', fate: 'supported', note: `created: ${CREATABLE_NAMESPACES.join(', ')}` },
+  { path: '/linux/namespaces/*/path', fate: 'supported', note: `joined by path: ${JOINABLE_NAMESPACES.join(', ')}` },
+  {
+    path: '/linux/namespaces/*/path (user)',
+    fate: 'error',
+    note: 'joining an existing user namespace is not supported',
+    find: (c) => namespaceEntries(c, (t, p) => t === 'user' && p !== undefined && p !== ''),
+  },
+  {
+    path: '/linux/namespaces/*/path (mount)',
+    fate: 'error',
+    note: 'joining an existing mount namespace is not supported',
+    find: (c) => namespaceEntries(c, (t, p) => t === 'mount' && p !== undefined && p !== ''),
+  },
+  {
+    path: '/linux/namespaces/* (time)',
+    fate: 'error',
+    note: 'time namespaces are not supported',
+    find: (c) => namespaceEntries(c, (t) => t === 'time'),
+  },
+  { path: '/linux/uidMappings', fate: 'supported', note: 'written to the new user namespace\'s uid_map' },
+  { path: '/linux/gidMappings', fate: 'supported', note: 'written to the new user namespace\'s gid_map' },
+  {
+    path: '/linux/timeOffsets',
+    fate: 'ignored',
+    note: 'without a time namespace there is nothing to offset',
+    find: (c) => (hasNamespace(c, 'time') ? [] : used('/linux/timeOffsets')(c, {})),
+  },
+  {
+    path: '/linux/devices',
+    fate: 'ignored',
+    note: 'device nodes cannot be created without privilege; the standard set (null, zero, full, random, urandom, tty) is bound from the host',
+    find: used('/linux/devices'),
+  },
+  { path: '/linux/cgroupsPath', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/cgroupsPath') },
+  { path: '/linux/resources', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/resources') },
+  { path: '/linux/intelRdt', fate: 'error', note: 'Intel RDT is not supported', find: used('/linux/intelRdt') },
+  {
+    path: '/linux/sysctl',
+    fate: 'ignored',
+    note: 'sysctls are left as the namespaces inherit them (writing them needs privilege over /proc/sys)',
+    find: used('/linux/sysctl'),
+  },
+  {
+    path: '/linux/seccomp',
+    fate: 'ignored',
+    note: 'no seccomp filter is installed; the process keeps the caller\'s filter',
+    find: used('/linux/seccomp'),
+  },
+  { path: '/linux/rootfsPropagation', fate: 'supported', note: 'propagation of the root mount' },
+  { path: '/linux/maskedPaths', fate: 'supported', note: 'hidden (empty read-only bind or tmpfs)' },
+  { path: '/linux/readonlyPaths', fate: 'supported', note: 'remounted read-only' },
+  { path: '/linux/mountLabel', fate: 'ignored', note: NO_LSM, find: used('/linux/mountLabel') },
+  {
+    path: '/linux/personality (domain LINUX, no flags)',
+    fate: 'ignored',
+    note: 'already the default personality',
+    find: (c) => {
+      const p = c.linux?.personality;
+      return p !== undefined && (p.domain ?? 'LINUX') === 'LINUX' && (p.flags ?? []).length === 0 ? ['/linux/personality'] : [];
+    },
+  },
+  {
+    path: '/linux/personality',
+    fate: 'error',
+    note: 'only the default personality (domain LINUX, no flags) is supported',
+    find: (c) => {
+      const p = c.linux?.personality;
+      return p !== undefined && ((p.domain ?? 'LINUX') !== 'LINUX' || (p.flags ?? []).length > 0) ? ['/linux/personality'] : [];
+    },
+  },
+  {
+    path: '/linux/netDevices',
+    fate: 'error',
+    note: 'moving network devices into the container needs privilege on the host',
+    find: used('/linux/netDevices'),
+  },
+  { path: '/linux/memoryPolicy', fate: 'ignored', note: 'NUMA memory policy is left as inherited', find: used('/linux/memoryPolicy') },
+  { path: '/windows', fate: 'ignored', note: 'another platform', find: used('/windows') },
+  { path: '/solaris', fate: 'ignored', note: 'another platform', find: used('/solaris') },
+  { path: '/vm', fate: 'ignored', note: 'virtual-machine runtimes only', find: used('/vm') },
+  { path: '/zos', fate: 'ignored', note: 'another platform', find: used('/zos') },
+];
+
+/** The table for the man page and `features`, in table order. */
+export function policyRows(): { path: string; fate: Fate; note: string }[] {
+  return POLICY.map(({ path, fate, note }) => ({ path, fate, note }));
+}
+
+/**
+ * Refuses the first field this runtime cannot apply (UserError naming it) and
+ * notes, under --debug, every field it accepts without applying.
+ */
+export function applyPolicy(config: OciConfig, opts: PolicyOptions): void {
+  for (const row of POLICY) {
+    if (row.fate !== 'error' || !row.find) continue;
+    const hits = row.find(config, opts);
+    if (hits.length > 0) throw new UserError(placeName(hits[0]), row.note);
+  }
+  for (const row of POLICY) {
+    if (row.fate !== 'ignored' || !row.find) continue;
+    for (const hit of row.find(config, opts)) log.debug(`ignoring ${hit}: ${row.note}`);
+  }
+}
+
+function placeName(hit: string): string {
+  return hit.startsWith('-') ? hit : `config.json: ${hit}`;
+}

@@ -1,0 +1,262 @@
+// The state directory is the only truth about a container: one directory per
+// id under the state root, holding state.json (and whatever the lifecycle puts
+// there, e.g. exec.fifo). Status is never stored; status.ts derives it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as Lockfile from 'proper-lockfile';
+import { UserError, errnoText } from '../errors';
+import * as log from '../log';
+import { checkId } from './id';
+
+export const STATE_FILE = 'state.json';
+
+/** What `create` records. Free to grow: extra fields are kept as written. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** The container process as seen by the host; absent until the runner reported it. */
+  pid?: number;
+  /** Field 22 of /proc/PID/stat when pid was recorded: tells pid reuse apart. */
+  pidStartTime?: string;
+  /** Absolute bundle path. */
+  bundle: string;
+  rootfs: string;
+  /** RFC 3339. */
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+  /**
+   * The `create` process and its start time, recorded before the container
+   * process exists: if create dies before recording pid, status says
+   * `stopped` (so delete can clean up) instead of `creating` forever.
+   */
+  creatorPid?: number;
+  creatorStartTime?: string;
+  /** Namespace notes the lifecycle keeps (free-form). */
+  ns?: Record<string, string>;
+  [extra: string]: unknown;
+}
+
+export interface StoreOptions {
+  /** A lock whose holder stopped refreshing it for this long is taken over (proper-lockfile minimum: 2000). */
+  staleMs?: number;
+  /** How long withLock waits for a busy lock before giving up. */
+  waitMs?: number;
+  /** Test seam: runs after the temp file is written and synced, before the rename. */
+  beforeRename?: (tmp: string) => void;
+}
+
+const STALE_MS = 10_000;
+let tmpCounter = 0;
+const WAIT_MS = 5_000;
+
+export class StateStore {
+  private readonly staleMs: number;
+  private readonly waitMs: number;
+
+  constructor(
+    readonly root: string,
+    private readonly opts: StoreOptions = {},
+  ) {
+    this.staleMs = opts.staleMs ?? STALE_MS;
+    this.waitMs = opts.waitMs ?? WAIT_MS;
+  }
+
+  /** `<root>/<id>`; the id is checked here so no caller can build a path from a bad one. */
+  dir(id: string): string {
+    return path.join(this.root, checkId(id));
+  }
+
+  /** Reserves the id: an exclusive mkdir, so two `create`s of one id cannot both win. */
+  claim(id: string): string {
+    const dir = this.dir(id);
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`container "${id}"`, 'already exists');
+      throw new UserError(`container "${id}"`, `cannot create ${dir}: ${errnoText(err)}`);
+    }
+    return dir;
+  }
+
+  exists(id: string): boolean {
+    try {
+      return fs.statSync(this.dir(id)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Replaces state.json atomically: a reader sees the old record or the new
+   * one, never a mix, even if we die half-way (temp file + fsync + rename + fsync dir).
+   */
+  write(id: string, record: ContainerRecord): void {
+    const dir = this.dir(id);
+    const final = path.join(dir, STATE_FILE);
+    const tmp = path.join(dir, `.${STATE_FILE}.${process.pid}.${++tmpCounter}.tmp`);
+    const data = JSON.stringify(record) + '\n';
+    try {
+      const fd = fs.openSync(tmp, 'wx', 0o600);
+      try {
+        fs.writeSync(fd, data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      this.opts.beforeRename?.(tmp);
+      fs.renameSync(tmp, final);
+    } catch (err) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // Already renamed or never created.
+      }
+      if (err instanceof UserError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && !this.exists(id)) throw new UserError(`container "${id}"`, 'does not exist');
+      throw new UserError(`container "${id}"`, `cannot write ${final}: ${errnoText(err)}`);
+    }
+    syncDir(dir);
+  }
+
+  /**
+   * The stored record. A directory without state.json (claimed, first write
+   * not yet done) gives a placeholder with no pid and empty strings, which
+   * deriveStatus reports as `creating`. The lifecycle should write its first
+   * record right after claim() so this window stays tiny.
+   */
+  read(id: string): ContainerRecord {
+    const dir = this.dir(id);
+    const file = path.join(dir, STATE_FILE);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        if (this.exists(id)) return placeholder(id);
+        throw new UserError(`container "${id}"`, 'does not exist');
+      }
+      throw new UserError(`container "${id}"`, `cannot read ${file}: ${errnoText(err)}`);
+    }
+    return parseRecord(id, file, text);
+  }
+
+  /** Ids of all containers, sorted (lock directories and stray files are not containers). */
+  list(): string[] {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.root, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new UserError(`state root "${this.root}"`, errnoText(err));
+    }
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  /** Removes the container directory and everything in it; removing a missing one is fine. */
+  remove(id: string): void {
+    const dir = this.dir(id);
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      throw new UserError(`container "${id}"`, `cannot remove ${dir}: ${errnoText(err)}`);
+    }
+  }
+
+  /**
+   * Runs fn while holding the container's lock, so read-modify-write
+   * sequences (start, kill, delete) from different processes do not interleave.
+   * The lock lives beside the container directory (`<root>/.<id>.lock`), so
+   * delete can remove the directory while holding it. A holder killed with
+   * SIGKILL stops refreshing the lock's mtime; after staleMs it is taken over.
+   */
+  async withLock<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+    checkId(id);
+    const release = await this.acquire(id);
+    try {
+      return await fn();
+    } finally {
+      try {
+        await release();
+      } catch (err) {
+        // Released already (compromised and taken over); the warning was given then.
+        log.debug(`releasing the lock of container "${id}": ${errnoText(err)}`);
+      }
+    }
+  }
+
+  lockPath(id: string): string {
+    return path.join(this.root, `.${checkId(id)}.lock`);
+  }
+
+  private async acquire(id: string): Promise<() => Promise<void>> {
+    // Loaded here, not at the top: proper-lockfile hooks process signals when
+    // loaded, which the hot `state` path (and the startup snapshot) must not pay for.
+    const lockfile = require('proper-lockfile') as typeof Lockfile;
+    const lockfilePath = this.lockPath(id);
+    const deadline = Date.now() + this.waitMs;
+    let pause = 10;
+    for (;;) {
+      try {
+        return await lockfile.lock(path.join(this.root, id), {
+          lockfilePath,
+          realpath: false,
+          stale: this.staleMs,
+          retries: 0,
+          onCompromised: (err) => log.warn(`lock of container "${id}" was lost: ${err.message}`),
+        });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ELOCKED') throw new UserError(`container "${id}"`, `cannot lock ${lockfilePath}: ${errnoText(err)}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new UserError(`container "${id}"`, `busy: another ch-run-oci process holds ${lockfilePath}`);
+      }
+      // Jittered, growing pauses so two waiters do not retry in lock-step.
+      await sleep(Math.min(left, pause * (0.5 + Math.random())));
+      pause = Math.min(pause * 1.5, 200);
+    }
+  }
+}
+
+function placeholder(id: string): ContainerRecord {
+  return { ociVersion: '', id, bundle: '', rootfs: '', created: '', owner: '', annotations: {} };
+}
+
+function parseRecord(id: string, file: string, text: string): ContainerRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const rec = value as ContainerRecord | undefined;
+  if (!rec || typeof rec !== 'object' || Array.isArray(rec) || typeof rec.id !== 'string') {
+    throw new UserError(`container "${id}"`, `state file ${file} is corrupt (not a state record)`);
+  }
+  if (!rec.annotations || typeof rec.annotations !== 'object') rec.annotations = {};
+  return rec;
+}
+
+/** Makes the rename itself durable; some file systems refuse fsync on a directory, which is harmless. */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // EINVAL/EISDIR on file systems without directory fsync: the rename already happened.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,170 @@
+// Drive the real buildah and podman with the runtime under test, as root and
+// as the two test users made by scripts/setup-clients.
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+
+/** The runtime: env RUNTIME, a path or a name looked up in PATH; default the built executable. */
+export const RUNTIME = resolveRuntime(process.env.RUNTIME);
+/** crun is the control run: some expectations differ on purpose and are marked with it. */
+export const IS_CRUN = path.basename(RUNTIME) === 'crun';
+
+export const BUSYBOX = 'localhost/chroci-busybox';
+export const DEBIAN = 'localhost/chroci-debian';
+
+/** root, a user with /etc/subuid ranges, a user without. */
+export type Who = 'root' | 'chroci-sub' | 'chroci-test';
+export const WHO: Who[] = ['root', 'chroci-sub', 'chroci-test'];
+
+function resolveRuntime(value: string | undefined): string {
+  if (!value) return path.join(REPO, 'dist', 'ch-run-oci');
+  if (value.includes('/')) return path.resolve(value);
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const p = path.join(dir, value);
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error(`RUNTIME=${value}: not found in PATH`);
+}
+
+export interface Ids {
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+const idCache = new Map<Who, Ids>();
+export function ids(who: Who): Ids {
+  let v = idCache.get(who);
+  if (!v) {
+    const f = spawnSync('getent', ['passwd', who], { encoding: 'utf8' }).stdout.trim().split(':');
+    if (f.length < 6) throw new Error(`user ${who} is missing: run scripts/setup-clients`);
+    v = { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+    idCache.set(who, v);
+  }
+  return v;
+}
+
+/** The clean environment a login would give (no logind here: XDG_RUNTIME_DIR by hand). */
+export function envFor(who: Who, extra: Record<string, string> = {}): Record<string, string> {
+  const u = ids(who);
+  const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: u.home, USER: who, LOGNAME: who };
+  if (who !== 'root') env.XDG_RUNTIME_DIR = `/run/user/${u.uid}`;
+  return { ...env, ...extra };
+}
+
+/**
+ * argv that runs CMD as WHO with a clean environment. setpriv execs in place
+ * (unlike runuser, which forks), so a spawned pid is the client's own pid
+ * and a signal sent to it reaches buildah/podman directly.
+ */
+export function asWho(who: Who, cmd: string[], extraEnv: Record<string, string> = {}): string[] {
+  const env = Object.entries(envFor(who, extraEnv)).map(([k, v]) => `${k}=${v}`);
+  if (who === 'root') return ['env', '-i', ...env, ...cmd];
+  const u = ids(who);
+  return ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--init-groups', '--', 'env', '-i', ...env, ...cmd];
+}
+
+export interface RunOpts {
+  input?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  timeout?: number;
+}
+
+export type Result = SpawnSyncReturns<string>;
+
+/** Runs CMD as WHO; never throws on a non-zero status. */
+export function run(who: Who, cmd: string[], o: RunOpts = {}): Result {
+  const argv = asWho(who, cmd, o.env);
+  return spawnSync(argv[0], argv.slice(1), {
+    cwd: o.cwd ?? '/',
+    encoding: 'utf8',
+    input: o.input ?? '',
+    timeout: o.timeout ?? 60_000,
+    killSignal: 'SIGKILL',
+  });
+}
+
+export function start(who: Who, cmd: string[], o: RunOpts = {}): ChildProcess {
+  const argv = asWho(who, cmd, o.env);
+  return spawn(argv[0], argv.slice(1), { cwd: o.cwd ?? '/', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+export const podman = (who: Who, args: string[], o?: RunOpts): Result => run(who, ['podman', '--runtime', RUNTIME, ...args], o);
+
+/** Every buildah verb that runs a container takes --runtime (it is not a global flag). */
+export const buildah = (who: Who, args: string[], o?: RunOpts): Result => run(who, ['buildah', ...args], o);
+
+/** One line that says what happened, for assertion messages. */
+export function show(r: Result): string {
+  return `status=${r.status} signal=${r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** A scratch directory owned by WHO, under /var/tmp (buildah's default TMPDIR too). */
+export function scratch(who: Who, prefix = 'chroci-clients-'): string {
+  const dir = fs.mkdtempSync(path.join('/var/tmp', prefix));
+  const u = ids(who);
+  fs.chownSync(dir, u.uid, u.gid);
+  return dir;
+}
+
+export function writeAs(who: Who, file: string, text: string): void {
+  fs.writeFileSync(file, text);
+  const u = ids(who);
+  fs.chownSync(file, u.uid, u.gid);
+}
+
+/** Pids of processes whose full command line is exactly CMDLINE (argv joined by spaces). */
+export function pidsOf(cmdline: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
+      if (argv.join(' ') === cmdline) out.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Container state left by buildah's runs, in every place the runtimes keep it:
+ * crun's and ch-run-oci's roots for root, for the user (XDG_RUNTIME_DIR) and
+ * for the user's namespace root inside rootless buildah (/tmp fallback).
+ */
+export function buildahStates(who: Who): string[] {
+  const u = ids(who);
+  const roots = ['/run/crun', '/run/runc', '/run/ch-run-oci', `/run/user/${u.uid}/crun`, `/run/user/${u.uid}/ch-run-oci`, `/run/user/${u.uid}/runc`, '/tmp/ch-run-oci-0', `/tmp/ch-run-oci-${u.uid}`];
+  const found: string[] = [];
+  for (const r of roots) {
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(r);
+    } catch {
+      continue;
+    }
+    for (const e of entries) if (e.startsWith('buildah-')) found.push(path.join(r, e));
+  }
+  return found.sort();
+}
+
+export async function waitFor(what: string, cond: () => boolean, ms: number, step = 25): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (cond()) return Date.now() - t0;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, step));
+  }
+}
+
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+

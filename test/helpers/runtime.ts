@@ -1,0 +1,89 @@
+// Drive the built single executable as a real process, as root or as an
+// unprivileged test user with no /etc/subuid range.
+import { spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+export const EXE = process.env.CH_RUN_OCI_EXE ?? path.join(REPO, 'dist', 'ch-run-oci');
+export const TEST_USER = 'chroci-test';
+
+export type As = 'root' | 'user';
+
+export interface UserIds {
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/** The unprivileged test user (made by test/setup.ts); undefined if we are not root. */
+export function testUser(): UserIds {
+  const line = execFileSync('getent', ['passwd', TEST_USER], { encoding: 'utf8' }).trim().split(':');
+  return { uid: Number(line[2]), gid: Number(line[3]), home: line[5] };
+}
+
+/** A scratch directory owned by whoever runs the test side `as`. */
+export function scratch(as: As, prefix = 'chroci-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (as === 'user') {
+    const u = testUser();
+    fs.chownSync(dir, u.uid, u.gid);
+  }
+  return dir;
+}
+
+/** Recursively hand a tree to the test user. */
+export function chownTree(dir: string, as: As): void {
+  if (as !== 'user') return;
+  const u = testUser();
+  execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, dir]);
+}
+
+export interface RunOptions {
+  as?: As;
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+  timeout?: number;
+}
+
+/** Wrap argv so it runs as the test user, with a clean environment. */
+export function asArgv(as: As, argv: string[], env: Record<string, string>): string[] {
+  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  if (as === 'root') return ['env', '-i', ...envArgs, ...argv];
+  const u = testUser();
+  return ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', '--', 'env', '-i', ...envArgs, ...argv];
+}
+
+export function defaultEnv(as: As): Record<string, string> {
+  const env: Record<string, string> = { PATH: '/usr/bin:/bin' };
+  if (as === 'user') env.HOME = testUser().home;
+  return env;
+}
+
+/** Run ch-run-oci with args; never throws on a non-zero exit. */
+export function chroci(args: string[], o: RunOptions = {}): SpawnSyncReturns<string> {
+  const as = o.as ?? 'root';
+  const argv = asArgv(as, [EXE, ...args], o.env ?? defaultEnv(as));
+  return spawnSync(argv[0], argv.slice(1), {
+    cwd: o.cwd ?? os.tmpdir(),
+    encoding: 'utf8',
+    input: o.input ?? '',
+    timeout: o.timeout ?? 30_000,
+  });
+}
+
+/** A busybox bundle made by scripts/mkbundle, owned by the side that runs it. */
+export function makeBundle(as: As, edit?: (config: any) => void): string {
+  const dir = scratch(as, 'chroci-bundle-');
+  execFileSync('bash', [path.join(REPO, 'scripts', 'mkbundle'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (edit) {
+    const file = path.join(dir, 'config.json');
+    const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+    edit(config);
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  }
+  chownTree(dir, as);
+  return dir;
+}

@@ -1,0 +1,189 @@
+// The create/start/state/kill/delete lifecycle and `run`, end to end with the
+// built executable on a busybox bundle, as root and as an unprivileged user
+// without /etc/subuid.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chroci, scratch, makeBundle, asArgv, defaultEnv, EXE, REPO, type As } from '../helpers/runtime';
+
+function args(...a: string[]) {
+  return (c: any) => {
+    c.process.args = a;
+  };
+}
+
+function stateOf(root: string, id: string, as: As): any {
+  const r = chroci(['--root', root, 'state', id], { as });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
+  it('run prints what the container printed and exits with its status', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, args('sh', '-c', 'echo hello from $(hostname); exit 3'));
+    const r = chroci(['--root', root, 'run', '--bundle', bundle, 'r1'], { as });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^hello from /);
+    expect(r.status).toBe(3);
+    expect(fs.readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
+  });
+
+  it('run reports death by signal as 128+N', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, args('sh', '-c', 'kill -9 $$'));
+    expect(chroci(['--root', root, 'run', '--bundle', bundle, 'r2'], { as }).status).toBe(137);
+  });
+
+  it('create → created, start → running, kill → stopped, delete → gone', async () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, args('sleep', '100'));
+    const pidFile = path.join(bundle, 'pid');
+    const c = chroci(['--root', root, 'create', '--bundle', bundle, '--pid-file', pidFile, 'c1'], { as });
+    expect(c.stderr).toBe('');
+    expect(c.status).toBe(0);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    let s = stateOf(root, 'c1', as);
+    expect(s).toMatchObject({ id: 'c1', status: 'created', pid, bundle });
+    expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
+
+    expect(chroci(['--root', root, 'start', 'c1'], { as }).status).toBe(0);
+    s = stateOf(root, 'c1', as);
+    expect(s.status).toBe('running');
+    // start twice: an error naming the status
+    const again = chroci(['--root', root, 'start', 'c1'], { as });
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/running/);
+    // delete of a running container without --force: refused, nothing changes
+    const del = chroci(['--root', root, 'delete', 'c1'], { as });
+    expect(del.status).toBe(1);
+    expect(del.stderr).toMatch(/running/);
+
+    const list = chroci(['--root', root, 'list', '--format', 'json'], { as });
+    expect(JSON.parse(list.stdout).map((x: any) => [x.id, x.status])).toEqual([['c1', 'running']]);
+
+    expect(chroci(['--root', root, 'kill', 'c1', 'KILL'], { as }).status).toBe(0);
+    await waitFor(() => stateOf(root, 'c1', as).status === 'stopped');
+    const k = chroci(['--root', root, 'kill', 'c1', '15'], { as });
+    expect(k.status).toBe(1);
+
+    expect(chroci(['--root', root, 'delete', 'c1'], { as }).status).toBe(0);
+    expect(fs.readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
+    expect(chroci(['--root', root, 'state', 'c1'], { as }).stderr).toMatch(/does not exist/);
+  });
+
+  it('delete of a created container kills it; delete --force of a running one too', async () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, args('sleep', '100'));
+    for (const [id, start] of [['d1', false], ['d2', true]] as const) {
+      const pidFile = path.join(bundle, `${id}.pid`);
+      expect(chroci(['--root', root, 'create', '--bundle', bundle, '--pid-file', pidFile, id], { as }).status).toBe(0);
+      if (start) expect(chroci(['--root', root, 'start', id], { as }).status).toBe(0);
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      const r = chroci(['--root', root, 'delete', ...(start ? ['--force'] : []), id], { as });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      await waitFor(() => !isAlive(pid));
+    }
+    expect(fs.readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
+  });
+
+  it('a second create of the same id fails with "already exists" and keeps the first', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, args('true'));
+    expect(chroci(['--root', root, 'create', '--bundle', bundle, 'dup'], { as }).status).toBe(0);
+    const r = chroci(['--root', root, 'create', '--bundle', bundle, 'dup'], { as });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/already exists/);
+    expect(stateOf(root, 'dup', as).status).toBe('created');
+    expect(chroci(['--root', root, 'delete', 'dup'], { as }).status).toBe(0);
+  });
+
+  it('a buildah-like subreaper gets the exit status, and create leaves only the container', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, args('sh', '-c', 'echo out; echo err >&2; exit 3'));
+    const helper = path.join(REPO, 'dist', 'test', 'subreaper');
+    const argv = asArgv(as, [helper, EXE, root, bundle, 'sr1'], defaultEnv(as));
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
+    const kv = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    expect(kv.create).toBe('0');
+    expect(kv.children.trim()).toBe(kv.pid);
+    expect(kv.start).toBe('0');
+    expect(kv.status).toBe('exit:3');
+    expect(kv.output).toContain('out|');
+    expect(kv.output).toContain('err|');
+    expect(kv.eof).toBe('yes');
+    expect(stateOf(root, 'sr1', as).status).toBe('stopped');
+    expect(chroci(['--root', root, 'delete', 'sr1'], { as }).status).toBe(0);
+  });
+
+  it('the container gets the config: ids, env, cwd, hostname, pid namespace, no leaked fds', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, (c) => {
+      c.process.args = ['sh', '-c', 'id -u; id -g; pwd; hostname; echo $$; env | sort | tr "\\n" " "; echo; ls /proc/self/fd | tr "\\n" " "'];
+      c.process.env = ['PATH=/bin', 'FOO=bar baz'];
+      c.process.cwd = '/work/dir';
+      c.hostname = 'boxy';
+    });
+    const r = chroci(['--root', root, 'run', '--bundle', bundle, 'cfg'], {
+      as,
+      env: { ...defaultEnv(as), LEAK_ME: 'no' },
+    });
+    expect(r.stderr).toBe('');
+    const [uid, gid, cwd, host, pid1, env, fds] = r.stdout.split('\n');
+    expect([uid, gid, cwd, host, pid1]).toEqual(['0', '0', '/work/dir', 'boxy', '1']);
+    // Exactly the config's variables, plus what the shell itself sets.
+    const names = env.trim().split(/ (?=[A-Z_]+=)/).map((v) => v.split('=')[0]);
+    expect(names.filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n))).toEqual(['FOO', 'PATH']);
+    expect(env).toContain('FOO=bar baz');
+    expect(env).not.toContain('LEAK_ME');
+    // ls's own directory fd (3) is the only one beyond stdio.
+    expect(fds.trim().split(' ')).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('root.readonly and readonlyPaths make writes fail; maskedPaths read empty', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, (c) => {
+      c.root.readonly = true;
+      c.linux.maskedPaths = ['/etc/secret'];
+      c.process.args = ['sh', '-c', 'touch /x 2>/dev/null && echo wrote || echo rofs; cat /etc/secret; echo end'];
+    });
+    fs.writeFileSync(path.join(bundle, 'rootfs', 'etc', 'secret'), 'TOPSECRET\n');
+    const r = chroci(['--root', root, 'run', '--bundle', bundle, 'ro'], { as });
+    expect(r.stdout).toBe('rofs\nend\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('a mount destination symlinked out of the rootfs stays inside it', () => {
+    const root = scratch(as);
+    const outside = scratch(as, 'chroci-outside-');
+    const bundle = makeBundle(as, (c) => {
+      c.mounts.push({ destination: '/escape', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+      c.process.args = ['sh', '-c', 'echo inside > /escape/marker'];
+    });
+    fs.symlinkSync(outside, path.join(bundle, 'rootfs', 'escape'));
+    const r = chroci(['--root', root, 'run', '--bundle', bundle, 'esc'], { as });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(outside)).toEqual([]);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) [ZX] /.test(stat);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PATH, capSets, planProcess, rlimitNumber, rlimitValue, searchPath } from '../../src/container/process';
+import { buildPlan, planNamespaces, CLONE } from '../../src/container/plan';
+import { parseIdMap } from '../../src/container/idmap';
+import type { OciConfig } from '../../src/spec/types';
+
+function cfg(process: object, linux: object = {}, extra: object = {}): OciConfig {
+  return { ociVersion: '1.0.2', root: { path: 'rootfs' }, process: { args: ['sh'], cwd: '/', ...process }, linux, ...extra } as OciConfig;
+}
+
+describe('process settings', () => {
+  it('maps rlimit names to numbers and huge values to unlimited', () => {
+    expect(rlimitNumber('RLIMIT_NOFILE')).toBe(7);
+    expect(rlimitNumber('RLIMIT_NPROC')).toBe(6);
+    expect(() => rlimitNumber('RLIMIT_BOGUS')).toThrow(/^process\.rlimits: unknown rlimit type RLIMIT_BOGUS/);
+    expect(rlimitValue(18446744073709551615)).toBe('unlimited');
+    expect(rlimitValue(1024)).toBe('1024');
+  });
+  it('refuses a soft limit above the hard one', () => {
+    expect(() => planProcess(cfg({ rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }] }))).toThrow(/soft limit above hard/);
+  });
+  it('maps capability names to bits, refuses unknown names', () => {
+    const c = capSets({ bounding: ['CAP_CHOWN', 'CAP_KILL'], permitted: ['CAP_KILL'], effective: ['CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] });
+    expect(c.bounding).toBe((1n << 0n) | (1n << 5n));
+    expect(c.ambient).toBe(1n << 5n);
+    expect(capSets({ bounding: ['CAP_CHECKPOINT_RESTORE'] }).bounding).toBe(1n << 40n);
+    expect(() => capSets({ effective: ['CAP_FLY'] })).toThrow(/^process\.capabilities\.effective: unknown capability CAP_FLY/);
+  });
+  it('drops ambient capabilities that are not permitted and inheritable', () => {
+    expect(capSets({ ambient: ['CAP_KILL'], permitted: ['CAP_KILL'] }).ambient).toBe(0n);
+  });
+  it('looks executables up in the env PATH, default when absent', () => {
+    expect(searchPath(['A=1', 'PATH=/x:/y'])).toBe('/x:/y');
+    expect(searchPath([])).toBe(DEFAULT_PATH);
+  });
+  it('defaults umask to 0022 and normalises cwd', () => {
+    const p = planProcess(cfg({ cwd: 'work/' }));
+    expect(p).toMatchObject({ umask: 0o022, cwd: '/work', env: [] });
+  });
+  it('needs args', () => {
+    expect(() => planProcess(cfg({ args: [] }))).toThrow(/^process\.args/);
+  });
+});
+
+describe('namespaces', () => {
+  it('creates unpathed namespaces, joins pathed ones, always user+mount', () => {
+    const n = planNamespaces(cfg({}, { namespaces: [{ type: 'pid' }, { type: 'network', path: '/run/netns/x' }, { type: 'uts' }] }));
+    expect(n.created).toEqual(['user', 'mount', 'pid', 'uts']);
+    expect(n.joins).toEqual([{ type: 'network', flag: CLONE.network, path: '/run/netns/x' }]);
+  });
+  it('refuses joining user or mount namespaces', () => {
+    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }] }))).toThrow(/^linux\.namespaces user: joining/);
+    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'mount', path: '/x' }] }))).toThrow(/linux\.namespaces mount/);
+    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'time' }] }))).toThrow(/linux\.namespaces time: not supported/);
+  });
+});
+
+describe('buildPlan', () => {
+  const caller = { euid: 1000, egid: 1000, uidMap: parseIdMap('0 0 4294967295'), gidMap: parseIdMap('0 0 4294967295'), canSetIds: false };
+  const ctx = { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/run/x/c1', caller };
+  it('skips hostname without a uts namespace', () => {
+    expect(buildPlan(cfg({}, {}, { hostname: 'h' }), ctx).hostname).toBeUndefined();
+    expect(buildPlan(cfg({}, { namespaces: [{ type: 'uts' }] }, { hostname: 'h' }), ctx).hostname).toBe('h');
+  });
+  it('creates cwd before masking, and orders root flags', () => {
+    const p = buildPlan(cfg({ cwd: '/w' }, { maskedPaths: ['/proc/kcore'], rootfsPropagation: 'slave' }, { root: { path: 'rootfs', readonly: true } }), ctx);
+    const ops = p.mounts.map((m) => m.op);
+    expect(ops.slice(-2)).toEqual(['mkdir', 'mask']);
+    expect(p.rootReadonly).toBe(true);
+    expect(p.rootPropagation).toBe((1 << 19) | 16384);
+  });
+});

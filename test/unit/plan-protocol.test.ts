@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { decodeRecords, encodePlan, encodeRecords, planRecords } from '../../src/runner/protocol';
+import { parseReport } from '../../src/runner/launch';
+import { buildPlan } from '../../src/container/plan';
+import { parseIdMap } from '../../src/container/idmap';
+import type { OciConfig } from '../../src/spec/types';
+
+const config = {
+  ociVersion: '1.0.2',
+  root: { path: 'rootfs', readonly: true },
+  hostname: 'box',
+  process: {
+    args: ['sh', '-c', 'echo "a\nb"', ''],
+    env: ['PATH=/bin', 'EMPTY='],
+    cwd: '/',
+    user: { uid: 0, gid: 0 },
+    capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
+    rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 }],
+    noNewPrivileges: true,
+  },
+  mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+  linux: { namespaces: [{ type: 'pid' }, { type: 'uts' }, { type: 'network', path: '/run/netns/n' }] },
+} as unknown as OciConfig;
+const caller = { euid: 1000, egid: 1001, uidMap: parseIdMap('0 0 4294967295'), gidMap: parseIdMap('0 0 4294967295'), canSetIds: false };
+const plan = buildPlan(config, { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', caller });
+
+describe('encodePlan', () => {
+  it('is NUL-separated records: tag, count, args', () => {
+    expect(encodeRecords([['v', '1'], ['wait'], ['env', '', 'A=b']]).toString()).toBe('v\x001\x001\x00wait\x000\x00env\x002\x00\x00A=b\x00');
+  });
+  it('round-trips, keeping empty arguments and newlines', () => {
+    const recs = planRecords(plan);
+    expect(decodeRecords(encodePlan(plan))).toEqual(recs);
+    expect(recs.find((r) => r[0] === 'args')).toEqual(['args', 'sh', '-c', 'echo "a\nb"', '']);
+  });
+  it('carries the decisions in execution order', () => {
+    const tags = planRecords(plan).map((r) => r[0]);
+    expect(tags[0]).toBe('v');
+    expect(tags.indexOf('join')).toBeLessThan(tags.indexOf('unshare'));
+    expect(tags.indexOf('setgroups')).toBeLessThan(tags.indexOf('uidmap'));
+    expect(tags.indexOf('rootfs')).toBeLessThan(tags.indexOf('mount'));
+    expect(tags.indexOf('rootro')).toBeGreaterThan(tags.lastIndexOf('symlink'));
+    const recs = planRecords(plan);
+    expect(recs.find((r) => r[0] === 'unshare')).toEqual(['unshare', String(0x10000000 | 0x20000 | 0x20000000 | 0x04000000)]);
+    expect(recs.find((r) => r[0] === 'uidmap')).toEqual(['uidmap', '0 1000 1\n']);
+    expect(recs.find((r) => r[0] === 'gidmap')).toEqual(['gidmap', '0 1001 1\n']);
+    expect(recs.find((r) => r[0] === 'setgroups')).toEqual(['setgroups', 'deny']);
+    expect(recs.find((r) => r[0] === 'caps')).toEqual(['caps', '32', '32', '32', '0', '0']);
+    expect(recs.find((r) => r[0] === 'rlimit')).toEqual(['rlimit', 'RLIMIT_NOFILE', '7', '1024', '1024']);
+    expect(recs.find((r) => r[0] === 'hostname')).toEqual(['hostname', 'box']);
+    expect(tags).toContain('nonewprivs');
+    expect(tags).not.toContain('groups');
+  });
+  it('adds wait and preserved fds only when asked', () => {
+    const tags = planRecords({ ...plan, wait: true, preserveFds: 2 });
+    expect(tags).toContainEqual(['wait']);
+    expect(tags).toContainEqual(['preserve', '2']);
+    expect(planRecords(plan).map((r) => r[0])).not.toContain('wait');
+  });
+  it('refuses NUL bytes in values', () => {
+    expect(() => encodePlan({ ...plan, process: { ...plan.process, env: ['A=\0'] } })).toThrow(/env: a value contains a NUL byte/);
+  });
+});
+
+describe('runner report', () => {
+  it('parses ok and error lines', () => {
+    expect(parseReport('ok 1234')).toEqual({ pid: 1234 });
+    expect(parseReport('error mount: /x on /y (bind): no such file or directory')).toEqual({
+      error: 'mount: /x on /y (bind): no such file or directory',
+    });
+    expect(parseReport('garbage')).toHaveProperty('error');
+  });
+});

@@ -1,0 +1,184 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { UserError } from '../../src/errors';
+import { configureLog } from '../../src/log';
+import { POLICY, applyPolicy, policyRows } from '../../src/spec/policy';
+import type { OciConfig } from '../../src/spec/types';
+import { useValidators, validateConfig } from '../../src/spec/validate';
+import { ourValidators, sharedConfigs } from './spec-validators';
+
+function config(edit: (c: any) => void = () => {}): OciConfig {
+  const c: any = {
+    ociVersion: '1.1.0',
+    root: { path: 'rootfs' },
+    process: { args: ['sh'], cwd: '/' },
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'user' }] },
+  };
+  edit(c);
+  return c as OciConfig;
+}
+
+let notes: string[];
+beforeEach(() => {
+  notes = [];
+  configureLog({ debug: true, file: undefined });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => {
+    notes.push(String(chunk));
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  configureLog({ debug: false });
+});
+
+describe('the policy table', () => {
+  it('gives every row a path, a fate and a reason', () => {
+    for (const row of policyRows()) {
+      expect(row.path).toMatch(/^(\/|--)/);
+      expect(['supported', 'ignored', 'error']).toContain(row.fate);
+      expect(row.note.length).toBeGreaterThan(5);
+    }
+  });
+
+  it('can detect every ignored or refused row in a config', () => {
+    for (const row of POLICY) if (row.fate !== 'supported') expect(row.find, row.path).toBeTypeOf('function');
+  });
+
+  it('lists rows in a stable order, without duplicates', () => {
+    const paths = policyRows().map((r) => r.path);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(policyRows()).toEqual(policyRows());
+  });
+
+  it('accepts a plain config silently', () => {
+    expect(() => applyPolicy(config((c) => ((c.hostname = 'box'), (c.domainname = 'example.org'))), {})).not.toThrow();
+    expect(notes).toEqual([]);
+  });
+});
+
+// Features ch-run-oci refuses, and the one line naming the field.
+const ERRORS: [string, (c: any) => void, string][] = [
+  ['a prestart hook', (c) => (c.hooks = { prestart: [{ path: '/bin/true' }] }), 'config.json: /hooks/prestart: hooks are not supported'],
+  ['a createRuntime hook', (c) => (c.hooks = { prestart: [], createRuntime: [{ path: '/x' }] }), 'config.json: /hooks/createRuntime: hooks are not supported'],
+  ['a poststop hook', (c) => (c.hooks = { poststop: [{ path: '/x' }] }), 'config.json: /hooks/poststop: hooks are not supported'],
+  ['a terminal', (c) => (c.process.terminal = true), 'config.json: /process/terminal: terminal is not supported'],
+  ['Intel RDT', (c) => (c.linux.intelRdt = { closID: 'x' }), 'config.json: /linux/intelRdt: Intel RDT is not supported'],
+  ['joining a user namespace', (c) => (c.linux.namespaces[3] = { type: 'user', path: '/proc/1/ns/user' }), 'config.json: /linux/namespaces/3/path: joining an existing user namespace is not supported'],
+  ['joining a mount namespace', (c) => (c.linux.namespaces[1] = { type: 'mount', path: '/proc/1/ns/mnt' }), 'config.json: /linux/namespaces/1/path: joining an existing mount namespace is not supported'],
+  ['a time namespace', (c) => c.linux.namespaces.push({ type: 'time' }), 'config.json: /linux/namespaces/4: time namespaces are not supported'],
+  ['a time namespace with offsets', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { boottime: { secs: 5 } }; }, 'config.json: /linux/namespaces/4: time namespaces are not supported'],
+  ['a crun directive', (c) => (c.annotations = { 'io.container.manager': 'libpod', 'run.oci.keep_original_groups': '1' }), 'config.json: /annotations/run.oci.keep_original_groups: crun directives are not supported by ch-run-oci'],
+  ['an unknown ch-run-oci directive', (c) => (c.annotations = { 'ch-run-oci.turbo': 'yes' }), 'config.json: /annotations/ch-run-oci.turbo: unknown ch-run-oci directive'],
+  ['a bad fakeroot value', (c) => (c.annotations = { 'ch-run-oci.fakeroot': 'sometimes' }), 'config.json: /annotations/ch-run-oci.fakeroot: must be "auto", "always" or "never"'],
+  ['an idmapped mount', (c) => (c.mounts = [{ destination: '/a' }, { destination: '/b', source: '/b', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }]), 'config.json: /mounts/1/uidMappings: idmapped mounts are not supported (they need privilege over the source filesystem)'],
+  ['the LINUX32 personality', (c) => (c.linux.personality = { domain: 'LINUX32' }), 'config.json: /linux/personality: only the default personality (domain LINUX, no flags) is supported'],
+  ['network devices (1.2)', (c) => (c.linux.netDevices = { eth1: { name: 'eth0' } }), 'config.json: /linux/netDevices: moving network devices into the container needs privilege on the host'],
+];
+
+describe('applyPolicy refuses', () => {
+  it.each(ERRORS)('%s', (_name, edit, message) => {
+    expect(() => applyPolicy(config(edit), {})).toThrow(new UserError(message));
+  });
+
+  it('a --console-socket', () => {
+    expect(() => applyPolicy(config(), { consoleSocket: '/run/x.sock' })).toThrow(
+      new UserError('--console-socket', 'terminal is not supported'),
+    );
+  });
+});
+
+// Features ch-run-oci accepts without applying, and the debug note it leaves.
+const IGNORED: [string, (c: any) => void, string][] = [
+  ['seccomp', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), '/linux/seccomp'],
+  ['cgroup limits', (c) => (c.linux.resources = { pids: { limit: 10 } }), '/linux/resources'],
+  ['a cgroups path', (c) => (c.linux.cgroupsPath = '/x'), '/linux/cgroupsPath'],
+  ['sysctls', (c) => (c.linux.sysctl = { 'net.ipv4.ping_group_range': '0 0' }), '/linux/sysctl'],
+  ['an AppArmor profile', (c) => (c.process.apparmorProfile = 'container-default'), '/process/apparmorProfile'],
+  ['an SELinux label', (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), '/process/selinuxLabel'],
+  ['a mount label', (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), '/linux/mountLabel'],
+  ['devices', (c) => (c.linux.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }]), '/linux/devices'],
+  ['the default personality', (c) => (c.linux.personality = { domain: 'LINUX' }), '/linux/personality'],
+  ['an I/O priority', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE' }), '/process/ioPriority'],
+  ['a scheduler', (c) => (c.process.scheduler = { policy: 'SCHED_BATCH' }), '/process/scheduler'],
+  ['time offsets without a time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), '/linux/timeOffsets'],
+  ['a hostname without a uts namespace', (c) => { c.hostname = 'box'; c.linux.namespaces = [{ type: 'mount' }]; }, '/hostname'],
+  ['a hostname in a joined uts namespace', (c) => { c.hostname = 'box'; c.linux.namespaces[2] = { type: 'uts', path: '/proc/1/ns/uts' }; }, '/hostname'],
+  ['a domain name without a uts namespace', (c) => { c.domainname = 'example.org'; c.linux.namespaces = [{ type: 'mount' }]; }, '/domainname'],
+  ['a console size without a terminal', (c) => (c.process.consoleSize = { height: 24, width: 80 }), '/process/consoleSize'],
+  ['a Windows username', (c) => (c.process.user = { uid: 0, gid: 0, username: 'x' }), '/process/user/username'],
+  ['a windows object', (c) => (c.windows = { layerFolders: [] }), '/windows'],
+];
+
+describe('applyPolicy ignores, with a debug note', () => {
+  it.each(IGNORED)('%s', (_name, edit, where) => {
+    expect(() => applyPolicy(config(edit), {})).not.toThrow();
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(new RegExp(`^ch-run-oci: debug: ignoring ${where.replace(/\//g, '\\/')}: .+\n$`));
+  });
+
+  it('says nothing without --debug', () => {
+    configureLog({ debug: false });
+    applyPolicy(config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })), {});
+    expect(notes).toEqual([]);
+  });
+
+  it('treats empty lists and empty strings as not asking for anything', () => {
+    applyPolicy(
+      config((c) => {
+        c.hooks = { prestart: [], poststop: [] };
+        c.process.apparmorProfile = '';
+        c.process.terminal = false;
+        c.linux.sysctl = {};
+      }),
+      { consoleSocket: '' },
+    );
+    expect(notes).toEqual([]);
+  });
+});
+
+describe('applyPolicy accepts', () => {
+  it('the informational annotations podman always sends', () => {
+    const annotations = {
+      'io.container.manager': 'libpod',
+      'io.kubernetes.cri-o.Created': '2026-11-23T08:07:49.405909432Z',
+      'io.kubernetes.cri-o.TTY': 'false',
+      'io.podman.annotations.autoremove': 'TRUE',
+      'io.podman.annotations.init': 'FALSE',
+      'io.podman.annotations.privileged': 'FALSE',
+      'io.podman.annotations.publish-all': 'FALSE',
+      'org.opencontainers.image.stopSignal': '15',
+    };
+    expect(() => applyPolicy(config((c) => (c.annotations = annotations)), {})).not.toThrow();
+    expect(notes).toEqual([]);
+  });
+
+  it.each(['auto', 'always', 'never'])('ch-run-oci.fakeroot=%s', (v) => {
+    expect(() => applyPolicy(config((c) => (c.annotations = { 'ch-run-oci.fakeroot': v })), {})).not.toThrow();
+  });
+
+  it.each(['pid', 'network', 'ipc', 'uts', 'cgroup'])('joining a %s namespace by path', (type) => {
+    const c = config((c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== type);
+      c.linux.namespaces.push({ type, path: `/proc/1/ns/${type}` });
+    });
+    expect(() => applyPolicy(c, {})).not.toThrow();
+    expect(notes).toEqual([]);
+  });
+});
+
+describe('the client captures', () => {
+  beforeEach(() => useValidators(ourValidators()));
+  afterEach(() => useValidators(undefined));
+
+  it.each(sharedConfigs().filter((c) => !c.name.includes('exec-process')))('%s passes validation and policy', ({ name, json }) => {
+    const c = validateConfig(json);
+    if (name === 'podman-4.3-rootless-tty.json') {
+      // podman run -t: a terminal is the one thing these clients ask for that we refuse.
+      expect(() => applyPolicy(c, { consoleSocket: '/run/user/1000/x.sock' })).toThrow(
+        'config.json: /process/terminal: terminal is not supported',
+      );
+    } else {
+      expect(() => applyPolicy(c, {})).not.toThrow();
+    }
+  });
+});
