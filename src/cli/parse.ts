@@ -35,7 +35,7 @@ function verb(name: string, run: (a: Args, g: GlobalOptions) => Promise<number |
   return async (a: Args): Promise<void> => {
     const g = globals(a);
     for (const flag of IGNORED_GLOBALS) if (a[flag] !== undefined) debug(`ignoring --${flag}`);
-    if (a.rootless !== undefined) debug(`--rootless ${String(a.rootless)}: always rootless here`);
+    if (a.rootless !== undefined && name !== 'spec') debug(`--rootless ${String(a.rootless)}: always rootless here`);
     if (process.env.CH_RUN_OCI_HANG === name) await hang(name);
     const code = await run(a, g);
     if (typeof code === 'number') process.exitCode = code;
@@ -48,8 +48,9 @@ function hang(name: string): Promise<never> {
   return new Promise(() => setInterval(() => undefined, 1 << 30));
 }
 
-function idArg(y: Argv, what = 'container id'): Argv {
-  return y.positional('id', { type: 'string', describe: what });
+// Ids are optional to yargs so that a missing one gets our own message (commands/args.ts).
+function idArg(y: Argv): Argv {
+  return y.positional('id', { type: 'string', describe: 'container id' });
 }
 
 export function buildCli(argv: string[]): Argv {
@@ -69,7 +70,8 @@ export function buildCli(argv: string[]): Argv {
     .option('log-format', { choices: ['text', 'json'], describe: 'format of --log lines', requiresArg: true })
     .option('debug', { type: 'boolean', describe: 'show debug notes (ignored fields, steps) and stack traces' })
     .option('systemd-cgroup', { type: 'boolean', describe: 'accepted for runc compatibility; ignored (no cgroups)', hidden: false })
-    .option('rootless', { type: 'string', describe: 'accepted for runc compatibility (true|false|auto); always rootless', requiresArg: true })
+    // A string, not requiresArg: `spec --rootless` (no value) is the same word as runc's global --rootless VALUE.
+    .option('rootless', { type: 'string', describe: 'accepted for runc compatibility (true|false|auto); always rootless' })
     .option('criu', { type: 'string', hidden: true, requiresArg: true })
     .middleware((a) => {
       configureLog({
@@ -78,7 +80,7 @@ export function buildCli(argv: string[]): Argv {
         debug: Boolean(a.debug),
       });
     }, true)
-    .command('create <id>', 'create a container (it waits for start)', (c) =>
+    .command('create [id]', 'create a container (it waits for start)', (c) =>
       idArg(c)
         .option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)', requiresArg: true })
         .option('pid-file', { type: 'string', describe: 'write the container process id here', requiresArg: true })
@@ -88,9 +90,9 @@ export function buildCli(argv: string[]): Argv {
         .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' }),
       verb('create', async (a, g) => (await import('../commands/create')).create(a, g)),
     )
-    .command('start <id>', 'start the user program of a created container', idArg,
+    .command('start [id]', 'start the user program of a created container', idArg,
       verb('start', async (a, g) => (await import('../commands/start')).start(a, g)))
-    .command('run <id>', 'create, start and wait for a container; exits with its status', (c) =>
+    .command('run [id]', 'create, start and wait for a container; exits with its status', (c) =>
       idArg(c)
         .option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)', requiresArg: true })
         .option('pid-file', { type: 'string', describe: 'write the container process id here', requiresArg: true })
@@ -102,30 +104,30 @@ export function buildCli(argv: string[]): Argv {
         .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' })
         .option('no-subreaper', { type: 'boolean', describe: 'accepted; ignored' }),
       verb('run', async (a, g) => (await import('../commands/run')).run(a, g)))
-    .command('state <id>', 'print the state of a container as JSON', idArg,
+    .command('state [id]', 'print the state of a container as JSON', idArg,
       verb('state', async (a, g) => (await import('../commands/state')).state(a, g)))
-    .command('kill <id> [signal]', 'send a signal to a container (default TERM)', (c) =>
+    .command('kill [id] [signal]', 'send a signal to a container (default TERM)', (c) =>
       idArg(c)
         .positional('signal', { type: 'string', describe: 'name (TERM, SIGKILL) or number (15)' })
         .option('all', { alias: 'a', type: 'boolean', describe: 'signal every process of the container' }),
       verb('kill', async (a, g) => (await import('../commands/kill')).kill(a, g)))
-    .command('delete <id>', 'delete a stopped (or created) container', (c) =>
+    .command('delete [id]', 'delete a stopped (or created) container', (c) =>
       idArg(c).option('force', { alias: 'f', type: 'boolean', describe: 'kill a running container first; no error if it does not exist' }),
       verb('delete', async (a, g) => (await import('../commands/delete')).remove(a, g)))
     .command('list', 'list containers', (c) =>
       c.option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format', requiresArg: true })
         .option('quiet', { alias: 'q', type: 'boolean', describe: 'print ids only' }),
       verb('list', async (a, g) => (await import('../commands/list')).list(a, g)))
-    .command('ps <id>', 'list the processes of a container', (c) =>
+    .command('ps [id]', 'list the processes of a container', (c) =>
       idArg(c).option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format', requiresArg: true }),
       verb('ps', async (a, g) => (await import('../commands/ps')).ps(a, g)))
     .command('spec', 'write a default config.json for this runtime', (c) =>
       c.option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'where to write config.json', requiresArg: true })
-        .option('rootless', { type: 'boolean', describe: "runc's rootless layout (user namespace mappings, no network namespace)" }),
+        .option('rootless', { type: 'string', describe: "runc's rootless layout (user namespace mappings, no network namespace)" }),
       verb('spec', async (a, g) => (await import('../commands/spec')).spec(a, g)))
     .command('features', 'print the OCI features document of this runtime', {},
       verb('features', async (a, g) => (await import('../commands/features')).features(a, g)))
-    .command('exec <id> [args..]', 'run a process in a running container (not supported yet)', (c) =>
+    .command('exec [id] [args..]', 'run a process in a running container (not supported yet)', (c) =>
       c.strict(false),
       verb('exec', async () => { throw new UserError('exec', 'not supported yet'); }));
   for (const [name, what] of Object.entries(UNSUPPORTED_VERBS)) {
@@ -143,13 +145,29 @@ export function buildCli(argv: string[]): Argv {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .showHelpOnFail(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new UserError(firstLine(msg ?? 'invalid command line'));
+      // yargs reports its own parse errors as YError; anything else is a verb's failure.
+      if (err && err.name !== 'YError') throw err;
+      throw new UserError(explainFailure(msg ?? err?.message ?? 'invalid command line', argv));
     });
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0].replace(/^Unknown arguments?: /, 'unknown option or argument: ');
+/** yargs' messages, reworded to name the offending word the way runc users expect. */
+export function explainFailure(msg: string, argv: string[]): string {
+  const line = msg.split('\n')[0];
+  const unknown = /^Unknown arguments?: (.*)$/.exec(line);
+  if (unknown) {
+    const word = unknown[1].split(', ')[0];
+    const flag = argv.find((a) => a === `--${word}` || a.startsWith(`--${word}=`) || a === `-${word}`);
+    if (flag) return `unknown option "${flag.split('=')[0]}"`;
+    const first = argv.find((a) => !a.startsWith('-'));
+    if (first === word) return `unknown command "${word}" (see --help)`;
+    return `unexpected argument "${word}"`;
+  }
+  if (/^Not enough non-option arguments/.test(line)) return 'a command is required (see --help)';
+  const needsValue = /^Not enough arguments following: (.*)$/.exec(line);
+  if (needsValue) return `option --${needsValue[1]} needs a value`;
+  // Anything else (e.g. "Invalid values: Argument: log-format, Given: …"): one line.
+  return msg.replace(/\s*\n\s*/g, ' ').replace(/^Invalid values: /, 'invalid value: ').trim();
 }
 
 export async function runCli(argv: string[]): Promise<void> {

@@ -3,6 +3,10 @@ import { UserError } from '../errors';
 import { checkId } from '../state/id';
 
 export function containerId(a: Record<string, unknown>): string {
+  if (a.id === undefined || a.id === '') {
+    const verb = Array.isArray(a._) && a._.length ? String(a._[0]) : 'this command';
+    throw new UserError(verb, 'a container id is required');
+  }
   return checkId(a.id);
 }
 

@@ -7,7 +7,7 @@ import { defaultSpec } from '../spec/defaults';
 /** spec: write a default config.json; never overwrites one. */
 export async function spec(a: Record<string, unknown>, _g: GlobalOptions): Promise<void> {
   const file = path.resolve(String(a.bundle ?? '.'), 'config.json');
-  const text = JSON.stringify(defaultSpec({ rootless: Boolean(a.rootless) }), null, 2) + '\n';
+  const text = JSON.stringify(defaultSpec({ rootless: a.rootless !== undefined && a.rootless !== 'false' }), null, 2) + '\n';
   try {
     fs.writeFileSync(file, text, { flag: 'wx', mode: 0o644 });
   } catch (err) {

@@ -103,14 +103,14 @@ function fromConfig(m: IdMapping[]): IdRange[] {
 }
 
 /** Explicit linux.uidMappings/gidMappings: may this caller write them? Returns why not, or null. */
-function refuseExplicit(field: string, given: IdRange[], caller: CallerIds, callerMap: IdRange[], own: number): string | null {
+function refuseExplicit(given: IdRange[], caller: CallerIds, callerMap: IdRange[], own: number): string | null {
   if (holdsSeveralIds(caller)) {
     const bad = given.find((r) => !covers(callerMap, r.outside, r.count));
     return bad ? `host ids ${bad.outside}-${bad.outside + bad.count - 1} are not mapped in the caller's user namespace` : null;
   }
   // Without the caps the kernel accepts exactly one line mapping our own id.
   if (given.length === 1 && given[0].count === 1 && given[0].outside === own) return null;
-  return `an unprivileged user can map only its own id (${own}, size 1) in ${field}`;
+  return `an unprivileged user can map only its own id (${own}, size 1)`;
 }
 
 export function planIds(config: OciConfig, caller: CallerIds): IdPlan {
@@ -129,9 +129,9 @@ export function planIds(config: OciConfig, caller: CallerIds): IdPlan {
     if (!lu?.length || !lg?.length) throw new UserError('linux.uidMappings', 'uidMappings and gidMappings must be given together');
     uidMap = fromConfig(lu);
     gidMap = fromConfig(lg);
-    const whyU = refuseExplicit('linux.uidMappings', uidMap, caller, caller.uidMap, caller.euid);
+    const whyU = refuseExplicit(uidMap, caller, caller.uidMap, caller.euid);
     if (whyU) throw new UserError('linux.uidMappings', whyU);
-    const whyG = refuseExplicit('linux.gidMappings', gidMap, caller, caller.gidMap, caller.egid);
+    const whyG = refuseExplicit(gidMap, caller, caller.gidMap, caller.egid);
     if (whyG) throw new UserError('linux.gidMappings', whyG);
     setgroups = several;
   } else if (several) {

@@ -71,7 +71,7 @@ export function planNamespaces(config: OciConfig): { joins: Plan['joins']; creat
 export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
   const { joins, created } = planNamespaces(config);
   const ids = planIds(config, ctx.caller);
-  const proc = planProcess(config);
+  const proc = planProcess(config.process);
   const mounts = planMounts(config, { bundle: ctx.bundle, created: new Set(created), gidMap: ids.gidMap });
   // cwd is made before the root turns read-only; the runner chdirs after pivot_root.
   mounts.push({ op: 'mkdir', path: proc.cwd });

@@ -3,7 +3,7 @@
 import { UserError } from '../errors';
 import * as log from '../log';
 import { KNOWN_CAPABILITIES } from '../spec/capabilities';
-import type { Capabilities, OciConfig } from '../spec/types';
+import type { Capabilities, Process } from '../spec/types';
 import { containerPath } from './mounts';
 
 export interface Rlimit {
@@ -100,8 +100,8 @@ export function searchPath(env: string[]): string {
   return entries.length ? entries[entries.length - 1].slice(5) : DEFAULT_PATH;
 }
 
-export function planProcess(config: OciConfig): ProcessPlan {
-  const p = config.process;
+/** config.process for create, or the process.json of `exec`. */
+export function planProcess(p: Process | undefined): ProcessPlan {
   if (!p) throw new UserError('process', 'is required to run a container');
   if (!p.args || p.args.length === 0) throw new UserError('process.args', 'must name the program to run');
   if (p.terminal) log.debug('process.terminal: handled by the console socket, not the runner plan');

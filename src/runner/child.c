@@ -1,5 +1,7 @@
 /* C1 joins and creates the namespaces; C2 (its child, pid 1 of a new pid
- * namespace when asked) builds the container and waits on the exec fifo. */
+ * namespace when asked) builds the container and waits on the exec fifo.
+ * An `exec` plan (no fifo, no unshare, no rootfs) only joins a running
+ * container's namespaces and runs the process there. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -29,13 +31,14 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   if (setsid() < 0) die(errno, "setsid", "container process");
 
   /* The state directory is opened before pivot_root: the fifo stays
-   * reachable without any path from inside the container. */
+   * reachable without any path from inside the container. `exec` has none. */
   const struct rec *fifo = plan_find(p, "fifo");
-  int state_fd = open(fifo->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (state_fd < 0) die(errno, "fifo", "open state directory %s", fifo->argv[0]);
+  int state_fd = -1;
+  if (fifo && (state_fd = open(fifo->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    die(errno, "fifo", "open state directory %s", fifo->argv[0]);
 
   setup_process_early(p);
-  setup_mounts(p);
+  if (plan_find(p, "rootfs")) setup_mounts(p);
   setup_process_create(p);
   const char *exe = resolve_exec(p);
 
@@ -48,19 +51,22 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   close(pp->go_r);
   report_to(2);
 
-  /* Blocks until `start` opens the fifo for reading. */
-  int fd;
-  while ((fd = openat(state_fd, "exec.fifo", O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
-  if (fd < 0) die(errno, "start", "open exec fifo");
-  if (write(fd, "0", 1) != 1) die(errno, "start", "write exec fifo");
-  close(fd);
-  close(state_fd);
+  if (state_fd >= 0) {
+    /* Blocks until `start` opens the fifo for reading. */
+    int fd;
+    while ((fd = openat(state_fd, "exec.fifo", O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
+    if (fd < 0) die(errno, "start", "open exec fifo");
+    if (write(fd, "0", 1) != 1) die(errno, "start", "write exec fifo");
+    close(fd);
+    close(state_fd);
+  }
   exec_container(p, exe);
 }
 
 void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != runner) _exit(1); /* R died before the prctl */
+  signal(SIGPIPE, SIG_DFL);           /* R ignores it; the container must not */
   report_to(pp->sync_w);
   close(pp->sync_r);
   close(pp->maps_w);
@@ -68,23 +74,31 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   close(pp->hold_w);
 
   /* Namespaces given by path are joined while we are still in the caller's
-   * user namespace, which is the one that owns them (podman's netns). */
-  for (int i = 0; i < p->n; i++) {
+   * user namespace, which owns them (podman's netns). For `exec` the plan
+   * joins the container's user namespace first and its mount namespace last.
+   * Every path is opened before the first setns: joining a mount namespace
+   * changes what /proc shows. */
+  int fds[16], nfd = 0;
+  for (int i = 0; i < p->n && nfd < 16; i++) {
     const struct rec *r = &p->recs[i];
     if (strcmp(r->tag, "join")) continue;
-    int fd = open(r->argv[1], O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die(errno, "join namespace", "open %s", r->argv[1]);
-    if (setns(fd, (int)num(r->argv[0])) < 0) die(errno, "join namespace", "setns %s", r->argv[1]);
-    close(fd);
+    if ((fds[nfd++] = open(r->argv[1], O_RDONLY | O_CLOEXEC)) < 0) die(errno, "join namespace", "open %s", r->argv[1]);
+  }
+  for (int i = 0, k = 0; i < p->n && k < nfd; i++) {
+    const struct rec *r = &p->recs[i];
+    if (strcmp(r->tag, "join")) continue;
+    if (setns(fds[k], (int)num(r->argv[0])) < 0) die(errno, "join namespace", "setns %s", r->argv[1]);
+    close(fds[k++]);
   }
 
   /* One unshare: the kernel makes the user namespace first, so every other
-   * namespace created here is owned by it. */
+   * namespace created here is owned by it. `exec` creates none. */
   const struct rec *u = plan_find(p, "unshare");
-  if (!u) die(0, "plan", "no unshare record");
-  if (unshare((int)num(u->argv[0])) < 0) die(errno, "unshare", "namespaces");
-  say(pp->sync_w, "unshared\n");
-  await(pp->maps_r);
+  if (u) {
+    if (unshare((int)num(u->argv[0])) < 0) die(errno, "unshare", "namespaces");
+    say(pp->sync_w, "unshared\n");
+    await(pp->maps_r);
+  }
   close(pp->maps_r);
 
   pid_t c2 = fork();

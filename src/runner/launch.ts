@@ -1,5 +1,5 @@
 // Runs the native runner for one container:
-//   runner create PLAN_FD REPORT_FD
+//   runner create|exec PLAN_FD REPORT_FD
 // stdio 0-2 are the caller's (the container inherits them), fds 3..3+N-1 are
 // the preserved fds, then the plan pipe and the report pipe. The runner reads
 // the plan to EOF and answers one line: "ok PID" or "error STEP: …".
@@ -8,8 +8,9 @@ import * as os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, errnoText } from '../errors';
 import type { Plan } from '../container/plan';
+import type { ExecPlan } from '../container/exec-plan';
 import { runnerPath } from './locate';
-import { encodePlan } from './protocol';
+import { encodePlan, isExec } from './protocol';
 
 export interface LaunchOptions {
   /** Keep the runner as the container's subreaper; `exited` gives the status (`run`). */
@@ -33,7 +34,9 @@ export function parseReport(line: string): { pid: number } | { error: string } {
   return { error: `runner: unexpected report ${JSON.stringify(line.slice(0, 200))}` };
 }
 
-export function launchRunner(plan: Plan, opts: LaunchOptions): Promise<Launched> {
+/** create (a Plan) or exec (an ExecPlan: runs at once, no fifo). */
+export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): Promise<Launched> {
+  const mode = isExec(plan) ? 'exec' : 'create';
   const n = opts.preserveFds;
   const wire = encodePlan({ ...plan, wait: opts.wait, preserveFds: n });
   const planFd = 3 + n;
@@ -45,7 +48,7 @@ export function launchRunner(plan: Plan, opts: LaunchOptions): Promise<Launched>
 
   return new Promise<Launched>((resolve, reject) => {
     // The runner needs no environment: the container's comes from the plan.
-    const child = spawn(exe, ['create', String(planFd), String(reportFd)], { stdio, env: {} });
+    const child = spawn(exe, [mode, String(planFd), String(reportFd)], { stdio, env: {} });
     const exited = new Promise<number>((res) => {
       child.on('exit', (code, signal) => res(code ?? 128 + signalNumber(signal)));
     });
@@ -57,12 +60,13 @@ export function launchRunner(plan: Plan, opts: LaunchOptions): Promise<Launched>
     };
     child.on('error', (err) => fail(new UserError(`runner ${exe}`, errnoText(err))));
 
-    const planPipe = child.stdio[planFd] as Writable;
+    const planPipe = child.stdio[planFd] as Writable | null;
+    const report = child.stdio[reportFd] as Readable | null;
+    if (!planPipe || !report) return; // spawn failed: the 'error' event reports it
     // EPIPE here means the runner died early; its exit is reported below.
     planPipe.on('error', () => {});
     planPipe.end(wire);
 
-    const report = child.stdio[reportFd] as Readable;
     let text = '';
     report.setEncoding('utf8');
     report.on('data', (chunk: string) => {

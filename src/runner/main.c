@@ -1,5 +1,5 @@
 /* ch-run-oci runner, process R.
- *   ch-run-oci-runner create PLAN_FD REPORT_FD
+ *   ch-run-oci-runner create|exec PLAN_FD REPORT_FD
  * Reads the plan from PLAN_FD to EOF, builds the container through C1 (which
  * enters the namespaces) and C2 (the container process), then writes one line
  * to REPORT_FD: "ok PID" (PID as the caller sees it) or "error STEP: ...".
@@ -105,13 +105,18 @@ static void __attribute__((noreturn)) wait_container(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4 || strcmp(argv[1], "create")) {
-    fprintf(stderr, "usage: %s create PLAN_FD REPORT_FD\n", argv[0]);
+  if (argc != 4 || (strcmp(argv[1], "create") && strcmp(argv[1], "exec"))) {
+    fprintf(stderr, "usage: %s create|exec PLAN_FD REPORT_FD\n", argv[0]);
     return 2;
   }
   int plan_fd = atoi(argv[2]), report_fd = atoi(argv[3]);
   report_to(report_fd);
   die_hook = cleanup;
+  /* A caller that dies before our report takes the half-built container
+   * with it (C1 and C2 follow through their own PDEATHSIG). */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* EPIPE instead of a silent death when a child is gone; C1 restores it. */
+  signal(SIGPIPE, SIG_IGN);
   /* Neither fd may reach the container. */
   fcntl(plan_fd, F_SETFD, FD_CLOEXEC);
   fcntl(report_fd, F_SETFD, FD_CLOEXEC);
@@ -125,11 +130,14 @@ int main(int argc, char **argv) {
   int wait_mode = plan_find(&p, "wait") != NULL;
   if (wait_mode && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die(errno, "subreaper", "prctl");
 
+  /* create: the fifo `start` opens; exec runs the process right away. */
   const struct rec *fifo = plan_find(&p, "fifo");
-  if (!fifo || fifo->argc != 1) die(0, "plan", "no fifo directory");
-  snprintf(fifo_path, sizeof fifo_path, "%s/exec.fifo", fifo->argv[0]);
-  if (mkfifo(fifo_path, 0600) < 0) die(errno, "fifo", "mkfifo %s", fifo_path);
-  fifo_made = 1;
+  if (!strcmp(argv[1], "create") && !fifo) die(0, "plan", "no fifo directory");
+  if (fifo) {
+    snprintf(fifo_path, sizeof fifo_path, "%s/exec.fifo", fifo->argv[0]);
+    if (mkfifo(fifo_path, 0600) < 0) die(errno, "fifo", "mkfifo %s", fifo_path);
+    fifo_made = 1;
+  }
 
   struct pipes pp;
   int fds[8];
@@ -174,6 +182,7 @@ int main(int argc, char **argv) {
   /* Report first, then let C2 detach: if R is killed in between, C2 still
    * dies through the PDEATHSIG chain and `state` shows it stopped. */
   say(report_fd, "ok %d\n", c2);
+  prctl(PR_SET_PDEATHSIG, 0); /* the container exists now: the caller owns it */
   if (write(pp.go_w, "g", 1) != 1) die(errno, "runner", "release container");
   ssize_t n = read_line(pp.sync_r, line, sizeof line);
   if (n <= 0 || strcmp(line, "ack")) die(0, "runner", "the container process exited before detaching");

@@ -20,12 +20,12 @@
 void setup_process_early(const struct plan *p) {
   const struct rec *r = plan_find(p, "oom");
   if (!r) return;
-  /* Lowering the score needs CAP_SYS_RESOURCE in the initial namespace,
-   * which an unprivileged caller never has: best effort, like the kernel's
-   * own inheritance of the caller's value. */
+  /* Written while /proc is still the host's. Lowering the score needs
+   * CAP_SYS_RESOURCE in the initial namespace, so an unprivileged caller gets
+   * an error naming the field rather than a silently different value. */
   int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  if (write(fd, r->argv[0], strlen(r->argv[0])) < 0) {}
+  if (fd < 0) die(errno, "process.oomScoreAdj", "open /proc/self/oom_score_adj");
+  if (write(fd, r->argv[0], strlen(r->argv[0])) < 0) die(errno, "process.oomScoreAdj", "write %s", r->argv[0]);
   close(fd);
 }
 

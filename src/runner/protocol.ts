@@ -5,13 +5,23 @@
 import { UserError } from '../errors';
 import { mapText } from '../container/idmap';
 import { CLONE, type Plan } from '../container/plan';
+import type { ExecPlan } from '../container/exec-plan';
 
 export const PROTOCOL_VERSION = '1';
 
 export type PlanRecord = [tag: string, ...args: string[]];
 
 /** The plan as records, in the order the runner executes them. */
-export function planRecords(plan: Plan): PlanRecord[] {
+export function planRecords(plan: Plan | ExecPlan): PlanRecord[] {
+  return isExec(plan) ? execRecords(plan) : createRecords(plan);
+}
+
+export function isExec(plan: Plan | ExecPlan): plan is ExecPlan {
+  return (plan as ExecPlan).kind === 'exec';
+}
+
+/** create: namespaces, id maps, the filesystem, then the process. */
+function createRecords(plan: Plan): PlanRecord[] {
   const r: PlanRecord[] = [['v', PROTOCOL_VERSION], ['fifo', plan.stateDir]];
   if (plan.wait) r.push(['wait']);
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
@@ -40,6 +50,23 @@ export function planRecords(plan: Plan): PlanRecord[] {
   if (plan.hostname) r.push(['hostname', plan.hostname]);
   if (plan.domainname) r.push(['domainname', plan.domainname]);
   if (plan.rootPropagation) r.push(['rootprop', String(plan.rootPropagation)]);
+  r.push(...processRecords(plan));
+  return r;
+}
+
+/** exec: join the container's namespaces (the plan orders them), then the process. */
+function execRecords(plan: ExecPlan): PlanRecord[] {
+  const r: PlanRecord[] = [['v', PROTOCOL_VERSION]];
+  if (plan.wait) r.push(['wait']);
+  if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
+  for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
+  if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
+  r.push(...processRecords(plan));
+  return r;
+}
+
+function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
+  const r: PlanRecord[] = [];
   const p = plan.process;
   for (const l of p.rlimits) r.push(['rlimit', l.type, String(l.resource), l.soft, l.hard]);
   r.push(['umask', String(p.umask)], ['cwd', p.cwd], ['path', p.searchPath]);
@@ -64,7 +91,7 @@ export function encodeRecords(records: PlanRecord[]): Buffer {
   return Buffer.from(parts.map((p) => p + '\0').join(''), 'utf8');
 }
 
-export function encodePlan(plan: Plan): Buffer {
+export function encodePlan(plan: Plan | ExecPlan): Buffer {
   return encodeRecords(planRecords(plan));
 }
 

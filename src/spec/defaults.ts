@@ -1,8 +1,10 @@
 // What `ch-run-oci spec` writes: a config this runtime runs as the invoking
 // user, laid out like runc's so that people who know runc find their way.
 // Differences from runc's, each because of how ch-run-oci works:
-// - a user namespace mapping the caller to root is always there (ch-run-oci
-//   never runs with host privilege), so devpts gets no gid=5 (unmapped);
+// - a user namespace is always there (ch-run-oci never runs with host
+//   privilege); without --rootless it carries no mappings, so the runtime maps
+//   whoever runs the bundle (all ids for root, the caller's own id otherwise),
+//   and devpts gets no gid=5 (unmapped for an ordinary user);
 // - no terminal (not supported), no cgroup mount and no resources (no cgroups).
 // --rootless follows runc's rootless layout: no network namespace (a new one
 // would have no connectivity), /sys as a read-only rbind of the host's (sysfs
@@ -66,8 +68,13 @@ export function defaultSpec(opts: DefaultSpecOptions): OciConfig {
     ],
     linux: {
       namespaces,
-      uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
-      gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+      // runc's rootless layout names the caller's ids; otherwise the runtime decides.
+      ...(opts.rootless
+        ? {
+            uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
+            gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+          }
+        : {}),
       maskedPaths: [
         '/proc/acpi',
         '/proc/asound',

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { UserError, errnoText } from '../errors';
 import type { OciConfig } from './types';
 import { validateConfig } from './validate';
+import { findJsonSyntaxError } from './json-syntax';
 
 export interface Bundle {
   /** Absolute path of the bundle directory. */
@@ -44,9 +45,15 @@ export function parseJson(text: string, name: string): unknown {
   try {
     return JSON.parse(body);
   } catch (err) {
+    // V8's words when it gives a position; otherwise ("Unexpected token '}', …")
+    // our own scan finds where the text goes wrong.
     const msg = err instanceof Error ? err.message : String(err);
-    const at = errorOffset(msg, body);
-    const reason = cleanReason(msg);
+    let at = errorOffset(msg, body);
+    let reason = cleanReason(msg);
+    if (at === undefined) {
+      const found = findJsonSyntaxError(body);
+      if (found) ({ offset: at, reason } = found);
+    }
     if (at === undefined) throw new UserError(`${name}`, `invalid JSON: ${reason}`);
     const { line, column } = lineColumn(body, at);
     throw new UserError(`${name}:${line}:${column}`, `invalid JSON: ${reason}`);

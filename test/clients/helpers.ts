@@ -99,7 +99,9 @@ export const buildah = (who: Who, args: string[], o?: RunOpts): Result => run(wh
 
 /** One line that says what happened, for assertion messages. */
 export function show(r: Result): string {
-  return `status=${r.status} signal=${r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+  // buildah as root warns about root's missing subuid range on every call: noise.
+  const err = (r.stderr ?? '').split('\n').filter((l) => !/level=warning msg=".*(ID mappings|ranges set aside)/.test(l)).join('\n');
+  return `status=${r.status} signal=${r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${err.slice(-4000)}`;
 }
 
 /** A scratch directory owned by WHO, under /var/tmp (buildah's default TMPDIR too). */
@@ -116,14 +118,14 @@ export function writeAs(who: Who, file: string, text: string): void {
   fs.chownSync(file, u.uid, u.gid);
 }
 
-/** Pids of processes whose full command line is exactly CMDLINE (argv joined by spaces). */
-export function pidsOf(cmdline: string): number[] {
+/** Pids of processes running PROG (by base name: runtimes may resolve it to /bin/PROG) with exactly ARGS. */
+export function pidsOf(prog: string, ...args: string[]): number[] {
   const out: number[] = [];
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
       const argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
-      if (argv.join(' ') === cmdline) out.push(Number(e));
+      if (argv.length > 0 && path.basename(argv[0]) === prog && argv.slice(1).join('\0') === args.join('\0')) out.push(Number(e));
     } catch {
       // gone meanwhile
     }
@@ -132,13 +134,13 @@ export function pidsOf(cmdline: string): number[] {
 }
 
 /**
- * Container state left by buildah's runs, in every place the runtimes keep it:
- * crun's and ch-run-oci's roots for root, for the user (XDG_RUNTIME_DIR) and
- * for the user's namespace root inside rootless buildah (/tmp fallback).
+ * Runtime state entries whose name passes KEEP, in every place crun and
+ * ch-run-oci keep it: the roots for root, for the user (XDG_RUNTIME_DIR), and
+ * for the user's namespace root inside rootless buildah (the /tmp fallback).
  */
-export function buildahStates(who: Who): string[] {
+export function runtimeStates(who: Who, keep: (name: string) => boolean): string[] {
   const u = ids(who);
-  const roots = ['/run/crun', '/run/runc', '/run/ch-run-oci', `/run/user/${u.uid}/crun`, `/run/user/${u.uid}/ch-run-oci`, `/run/user/${u.uid}/runc`, '/tmp/ch-run-oci-0', `/tmp/ch-run-oci-${u.uid}`];
+  const roots = ['/run/crun', '/run/ch-run-oci', `/run/user/${u.uid}/crun`, `/run/user/${u.uid}/ch-run-oci`, '/tmp/ch-run-oci-0', `/tmp/ch-run-oci-${u.uid}`];
   const found: string[] = [];
   for (const r of roots) {
     let entries: string[] = [];
@@ -147,10 +149,13 @@ export function buildahStates(who: Who): string[] {
     } catch {
       continue;
     }
-    for (const e of entries) if (e.startsWith('buildah-')) found.push(path.join(r, e));
+    for (const e of entries) if (keep(e)) found.push(path.join(r, e));
   }
   return found.sort();
 }
+
+/** State of buildah's containers (all named buildah-…). */
+export const buildahStates = (who: Who): string[] => runtimeStates(who, (n) => n.startsWith('buildah-'));
 
 export async function waitFor(what: string, cond: () => boolean, ms: number, step = 25): Promise<number> {
   const t0 = Date.now();

@@ -2,12 +2,15 @@
 //   node drive-runner.js CONFIG_JSON_FILE BUNDLE STATE_DIR
 // Plans the container with the caller's real ids, launches the runner in wait
 // mode, releases it through the exec fifo (what `start` does) and exits with
-// the container's status. Launch failures: "LAUNCH-ERROR: <message>" on
+// the container's status (NOWAIT=1: runner exits at once, 0 once the pid is
+// gone; PRESERVE=N: fds 3.. pass through; EXEC=JSON args: run them in the
+// running container with an exec plan, exit with their status). Launch failures: "LAUNCH-ERROR: <message>" on
 // stderr, exit 99. The container's stdio is this process's.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildPlan, readCallerIds } from '../../src/container/plan';
 import { launchRunner } from '../../src/runner/launch';
+import { buildExecPlan, readContainerView } from '../../src/container/exec-plan';
 
 async function main(): Promise<number> {
   const [configFile, bundle, stateDir] = process.argv.slice(2);
@@ -18,13 +21,37 @@ async function main(): Promise<number> {
     stateDir,
     caller: readCallerIds(),
   });
-  const launched = await launchRunner(plan, { wait: true, preserveFds: Number(process.env.PRESERVE ?? 0) });
+  const wait = !process.env.NOWAIT;
+  const launched = await launchRunner(plan, { wait, preserveFds: Number(process.env.PRESERVE ?? 0) });
   if (process.env.REPORT_PID) fs.writeFileSync(process.env.REPORT_PID, String(launched.pid));
   if (process.env.HOLD_MS) await new Promise((r) => setTimeout(r, Number(process.env.HOLD_MS)));
   const fd = fs.openSync(path.join(stateDir, 'exec.fifo'), 'r');
   fs.readSync(fd, Buffer.alloc(1));
   fs.closeSync(fd);
-  return launched.exited!;
+  if (process.env.EXEC) {
+    // Run EXEC (JSON args) inside the running container, then stop the container.
+    await new Promise((r) => setTimeout(r, 100));
+    const proc = { ...config.process, args: JSON.parse(process.env.EXEC) };
+    const ex = await launchRunner(buildExecPlan(proc, readContainerView(launched.pid)), { wait: true, preserveFds: 0 });
+    const code = await ex.exited!;
+    process.kill(launched.pid, 'SIGKILL');
+    await launched.exited;
+    return code;
+  }
+  if (wait) return launched.exited!;
+  // Without wait the runner is gone and the container is not our child: poll.
+  while (alive(launched.pid)) await new Promise((r) => setTimeout(r, 10));
+  return 0;
+}
+
+/** Not gone and not a zombie waiting for whoever reaps orphans. */
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 main().then(

@@ -62,16 +62,36 @@ export function defaultEnv(as: As): Record<string, string> {
   return env;
 }
 
-/** Run ch-run-oci with args; never throws on a non-zero exit. */
+/**
+ * Run ch-run-oci with args; never throws on a non-zero exit. Output goes to
+ * files, not pipes: after `create` the container holds the runtime's stdout
+ * and stderr, and a pipe would not reach EOF until the container exits.
+ */
+export function spawnCaptured(argv: string[], o: { cwd?: string; input?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chroci-out-'));
+  const out = fs.openSync(path.join(dir, 'stdout'), 'w+');
+  const err = fs.openSync(path.join(dir, 'stderr'), 'w+');
+  try {
+    const r = spawnSync(argv[0], argv.slice(1), {
+      cwd: o.cwd ?? os.tmpdir(),
+      input: o.input ?? '',
+      stdio: ['pipe', out, err],
+      timeout: o.timeout ?? 30_000,
+    });
+    const result = r as unknown as SpawnSyncReturns<string>;
+    result.stdout = fs.readFileSync(path.join(dir, 'stdout'), 'utf8');
+    result.stderr = fs.readFileSync(path.join(dir, 'stderr'), 'utf8');
+    return result;
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function chroci(args: string[], o: RunOptions = {}): SpawnSyncReturns<string> {
   const as = o.as ?? 'root';
-  const argv = asArgv(as, [EXE, ...args], o.env ?? defaultEnv(as));
-  return spawnSync(argv[0], argv.slice(1), {
-    cwd: o.cwd ?? os.tmpdir(),
-    encoding: 'utf8',
-    input: o.input ?? '',
-    timeout: o.timeout ?? 30_000,
-  });
+  return spawnCaptured(asArgv(as, [EXE, ...args], o.env ?? defaultEnv(as)), o);
 }
 
 /** A busybox bundle made by scripts/mkbundle, owned by the side that runs it. */

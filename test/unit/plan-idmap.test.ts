@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capEffHasSetIds, covers, mapText, parseIdMap, planIds, type CallerIds } from '../../src/container/idmap';
+import { capEffHasSetIds, covers, mapText, parseIdMap, planIds, readCallerIds, type CallerIds } from '../../src/container/idmap';
 import type { OciConfig } from '../../src/spec/types';
 
 const root: CallerIds = {
@@ -30,6 +30,12 @@ function cfg(user: object, linux: object = {}): OciConfig {
 }
 
 describe('caller ids', () => {
+  it('reads this process from /proc', () => {
+    const c = readCallerIds();
+    expect(c.euid).toBe(process.geteuid!());
+    expect(c.uidMap.length).toBeGreaterThan(0);
+    expect(c.canSetIds).toBe(process.geteuid!() === 0);
+  });
   it('parses /proc/self/uid_map lines', () => {
     expect(parseIdMap('         0       1000          1\n         1     100000      65536\n')).toEqual([
       { inside: 0, outside: 1000, count: 1 },

@@ -17,7 +17,7 @@ describe('process settings', () => {
     expect(rlimitValue(1024)).toBe('1024');
   });
   it('refuses a soft limit above the hard one', () => {
-    expect(() => planProcess(cfg({ rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }] }))).toThrow(/soft limit above hard/);
+    expect(() => planProcess(cfg({ rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }] }).process)).toThrow(/soft limit above hard/);
   });
   it('maps capability names to bits, refuses unknown names', () => {
     const c = capSets({ bounding: ['CAP_CHOWN', 'CAP_KILL'], permitted: ['CAP_KILL'], effective: ['CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] });
@@ -34,11 +34,11 @@ describe('process settings', () => {
     expect(searchPath([])).toBe(DEFAULT_PATH);
   });
   it('defaults umask to 0022 and normalises cwd', () => {
-    const p = planProcess(cfg({ cwd: 'work/' }));
+    const p = planProcess(cfg({ cwd: 'work/' }).process);
     expect(p).toMatchObject({ umask: 0o022, cwd: '/work', env: [] });
   });
   it('needs args', () => {
-    expect(() => planProcess(cfg({ args: [] }))).toThrow(/^process\.args/);
+    expect(() => planProcess(cfg({ args: [] }).process)).toThrow(/^process\.args/);
   });
 });
 

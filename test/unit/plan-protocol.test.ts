@@ -71,3 +71,24 @@ describe('runner report', () => {
     expect(parseReport('garbage')).toHaveProperty('error');
   });
 });
+
+describe('exec plan', () => {
+  it('joins user first and mount last, then the process; no fifo, maps or mounts', async () => {
+    const { buildExecPlan } = await import('../../src/container/exec-plan');
+    const view = {
+      pid: 42,
+      namespaces: ['mount', 'pid', 'user', 'uts'] as ('mount' | 'pid' | 'user' | 'uts')[],
+      uidMap: parseIdMap('0 1000 1'),
+      gidMap: parseIdMap('0 1000 1'),
+      setgroups: false,
+    };
+    const p = buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [7] } }, view);
+    const recs = planRecords(p);
+    expect(recs.filter((r) => r[0] === 'join').map((r) => r[2])).toEqual([
+      '/proc/42/ns/user', '/proc/42/ns/uts', '/proc/42/ns/pid', '/proc/42/ns/mnt',
+    ]);
+    const tags = recs.map((r) => r[0]);
+    for (const t of ['fifo', 'unshare', 'uidmap', 'rootfs', 'mount', 'groups']) expect(tags).not.toContain(t);
+    expect(() => buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 5, gid: 0 } }, view)).toThrow(/^process\.user\.uid: 5 is not mapped in the container/);
+  });
+});

@@ -19,7 +19,7 @@ describe('defaultSpec', () => {
     expect(v(defaultSpec({ rootless })), JSON.stringify(v.errors)).toBe(true);
   });
 
-  it('runs sh from rootfs as root of a user namespace mapped to the caller, without a terminal', () => {
+  it('runs sh from rootfs as root of a user namespace whose mapping the runtime picks, without a terminal', () => {
     const s = defaultSpec({ rootless: false, uid: 1234, gid: 567 });
     expect(s.root.path).toBe('rootfs');
     expect(s.process.args).toEqual(['sh']);
@@ -27,8 +27,10 @@ describe('defaultSpec', () => {
     expect(s.process.cwd).toBe('/');
     expect(s.process.env?.some((e) => e.startsWith('PATH='))).toBe(true);
     expect(s.process.env).toContain('TERM=xterm');
-    expect(s.linux?.uidMappings).toEqual([{ containerID: 0, hostID: 1234, size: 1 }]);
-    expect(s.linux?.gidMappings).toEqual([{ containerID: 0, hostID: 567, size: 1 }]);
+    // No mappings: whoever runs it is mapped (all ids for root, its own id otherwise).
+    expect(s.linux?.uidMappings).toBeUndefined();
+    expect(s.linux?.gidMappings).toBeUndefined();
+    expect(defaultSpec({ rootless: true, uid: 1234, gid: 567 }).linux?.uidMappings).toEqual([{ containerID: 0, hostID: 1234, size: 1 }]);
     expect(s.linux?.namespaces?.map((n) => n.type).sort()).toEqual(['ipc', 'mount', 'network', 'pid', 'user', 'uts']);
     expect(s.mounts?.map((m) => `${m.destination} ${m.type}`)).toEqual([
       '/proc proc',

@@ -1,0 +1,220 @@
+// podman (with conmon) driving RUNTIME, as root and as both test users.
+// podman calls create (via conmon, with --log-format=json --log FILE when the
+// runtime's name is in runtime_supports_json), start, kill ID SIG, delete
+// --force, and exec (via conmon, --process FILE --detach).
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BUSYBOX, DEBIAN, IS_CRUN, WHO, type Who, podman, runtimeStates, scratch, show } from './helpers';
+
+describe.each(WHO)('podman as %s', (who: Who) => {
+  const names: string[] = [];
+  const dirs: string[] = [];
+  afterAll(() => {
+    // rm -f stops through the runtime too; -t 0 skips the grace period.
+    if (names.length) podman(who, ['rm', '-f', '-t', '0', '--ignore', ...names]);
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  let n = 0;
+  const name = (what: string): string => {
+    const v = `chroci-${what}-${process.pid}-${n++}`;
+    names.push(v);
+    return v;
+  };
+
+  it('run --rm IMAGE echo hi prints hi', () => {
+    const r = podman(who, ['run', '--rm', BUSYBOX, 'echo', 'hi']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('hi\n');
+  });
+
+  it("the exit status propagates (sh -c 'exit 7' → 7)", () => {
+    const r = podman(who, ['run', '--rm', BUSYBOX, 'sh', '-c', 'exit 7']);
+    expect(r.status, show(r)).toBe(7);
+  });
+
+  it('-i passes stdin', () => {
+    const r = podman(who, ['run', '--rm', '-i', BUSYBOX, 'sh', '-c', 'cat; echo " <-stdin"'], { input: 'piped in' });
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('piped in <-stdin\n');
+  });
+
+  it('-e and -w reach the process', () => {
+    const r = podman(who, ['run', '--rm', '-e', 'CHROCI_VAR=some value', '-w', '/var/tmp', BUSYBOX, 'sh', '-c', 'echo "$CHROCI_VAR|$(pwd)"']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('some value|/var/tmp\n');
+  });
+
+  // A user without subuids has one id in its namespace (its own, as 0): no other user is mappable.
+  it.skipIf(who === 'chroci-test')('--user nobody runs as 65534 with its groups', () => {
+    const r = podman(who, ['run', '--rm', '--user', '65534:65534', BUSYBOX, 'sh', '-c', 'echo "$(id -u):$(id -g)"']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('65534:65534\n');
+  });
+
+  it('--user 0:0 (mappable for everyone) runs as root of the container', () => {
+    const r = podman(who, ['run', '--rm', '--user', '0:0', BUSYBOX, 'id', '-u']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('0\n');
+  });
+
+  it('the Debian image runs', () => {
+    const r = podman(who, ['run', '--rm', DEBIAN, 'bash', '-c', 'echo "debian $(cat /etc/debian_version)"']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/^debian \d+/);
+  });
+
+  it('default network: the container has an interface besides lo (podman passes a netns path)', () => {
+    const r = podman(who, ['run', '--rm', BUSYBOX, 'cat', '/proc/net/dev']);
+    expect(r.status, show(r)).toBe(0);
+    const ifaces = interfaces(r.stdout);
+    expect(ifaces).toContain('lo');
+    expect(ifaces.filter((i) => i !== 'lo').length, r.stdout).toBeGreaterThan(0);
+  });
+
+  it('--network=none: only lo', () => {
+    const r = podman(who, ['run', '--rm', '--network=none', BUSYBOX, 'cat', '/proc/net/dev']);
+    expect(r.status, show(r)).toBe(0);
+    expect(interfaces(r.stdout)).toEqual(['lo']);
+  });
+
+  it('run -d, stop (TERM ignored by pid 1 → KILL), start again, kill, wait, rm', () => {
+    const c = name('life');
+    let r = podman(who, ['run', '-d', '--name', c, BUSYBOX, 'sleep', '2001']);
+    expect(r.status, show(r)).toBe(0);
+    const id = r.stdout.trim();
+    expect(running(who, c)).toBe(true);
+    expect(runtimeStates(who, (n) => n === id), 'the runtime keeps state under a known root').toHaveLength(1);
+
+    // sleep as pid 1 ignores SIGTERM: podman sends `kill ID 15`, then `kill ID 9` after 1 s.
+    r = podman(who, ['stop', '-t', '1', c]);
+    expect(r.status, show(r)).toBe(0);
+    expect(running(who, c)).toBe(false);
+    expect(exitCode(who, c)).toBe(137);
+
+    r = podman(who, ['start', c]);
+    expect(r.status, show(r)).toBe(0);
+    expect(running(who, c)).toBe(true);
+
+    r = podman(who, ['kill', c]);
+    expect(r.status, show(r)).toBe(0);
+    r = podman(who, ['wait', c]);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout.trim()).toBe('137');
+
+    r = podman(who, ['rm', c]);
+    expect(r.status, show(r)).toBe(0);
+    expect(podman(who, ['container', 'exists', c]).status).toBe(1);
+    expect(runtimeStates(who, (n) => n === id), 'state left after podman rm').toEqual([]);
+  });
+
+  it('kill -s TERM reaches a process that handles it; wait returns its status', () => {
+    const c = name('term');
+    let r = podman(who, ['run', '-d', '--name', c, BUSYBOX, 'sh', '-c', 'trap "exit 5" TERM; echo ready; while :; do sleep 0.1; done']);
+    expect(r.status, show(r)).toBe(0);
+    waitLog(who, c, 'ready');
+    r = podman(who, ['kill', '-s', 'TERM', c]);
+    expect(r.status, show(r)).toBe(0);
+    r = podman(who, ['wait', c]);
+    expect(r.stdout.trim(), show(r)).toBe('5');
+    expect(podman(who, ['rm', c]).status).toBe(0);
+  });
+
+  describe('exec', () => {
+    let c = '';
+    it('a detached container to exec into', () => {
+      c = name('exec');
+      const r = podman(who, ['run', '-d', '--name', c, BUSYBOX, 'sh', '-c', 'echo marker > /tmp/m; echo ready; exec sleep 2002']);
+      expect(r.status, show(r)).toBe(0);
+      waitLog(who, c, 'ready');
+    });
+
+    it('exec sees the container\'s files and runs in all of its namespaces', () => {
+      const same = ['pid', 'net', 'mnt', 'ipc', 'uts', 'user'].map((ns) => `[ "$(readlink /proc/1/ns/${ns})" = "$(readlink /proc/self/ns/${ns})" ] || echo "not in ${ns}"`).join('; ');
+      const r = podman(who, ['exec', c, 'sh', '-c', `cat /tmp/m; ${same}; true`]);
+      expect(r.status, show(r)).toBe(0);
+      expect(r.stdout).toBe('marker\n');
+    });
+
+    it('exec -i passes stdin', () => {
+      const r = podman(who, ['exec', '-i', c, 'sh', '-c', 'cat; echo "<"'], { input: 'into exec' });
+      expect(r.status, show(r)).toBe(0);
+      expect(r.stdout).toBe('into exec<\n');
+    });
+
+    it('exec exit status propagates; -e, -w, --user apply', () => {
+      let r = podman(who, ['exec', c, 'sh', '-c', 'exit 4']);
+      expect(r.status, show(r)).toBe(4);
+      r = podman(who, ['exec', '-e', 'X=y', '-w', '/tmp', '--user', '0:0', c, 'sh', '-c', 'echo "$X $(pwd) $(id -u)"']);
+      expect(r.status, show(r)).toBe(0);
+      expect(r.stdout).toBe('y /tmp 0\n');
+    });
+
+    it('the container is still running after the execs, and stops', () => {
+      expect(running(who, c)).toBe(true);
+      const r = podman(who, ['rm', '-f', '-t', '0', c]);
+      expect(r.status, show(r)).toBe(0);
+    });
+  });
+
+  // crun supports terminals; ch-run-oci does not and must say so, not hang.
+  it.runIf(IS_CRUN)('run -t works (crun control: terminals supported)', () => {
+    const r = podman(who, ['run', '--rm', '-t', BUSYBOX, 'echo', 'tty-ok'], { timeout: 30_000 });
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toContain('tty-ok');
+  });
+  it.skipIf(IS_CRUN)('run -t fails with a clear message about the terminal (ch-run-oci)', () => {
+    const r = podman(who, ['run', '--rm', '-t', BUSYBOX, 'echo', 'tty-ok'], { timeout: 30_000 });
+    expect(r.signal, 'podman hung').toBeNull();
+    expect(r.status, show(r)).not.toBe(0);
+    expect(r.stderr).toMatch(/terminal/i);
+    expect(r.stdout).not.toContain('tty-ok');
+  });
+
+  it('an error in create (bind mount whose source vanished) is shown by podman', () => {
+    // podman checks the source when the container is made, so remove it
+    // between `create` and `start`: only the runtime's create sees it missing.
+    const dir = scratch(who);
+    dirs.push(dir);
+    const src = path.join(dir, 'vanishing-source');
+    fs.mkdirSync(src);
+    const c = name('badmount');
+    let r = podman(who, ['create', '--name', c, '-v', `${src}:/mnt`, BUSYBOX, 'true']);
+    expect(r.status, show(r)).toBe(0);
+    fs.rmdirSync(src);
+    r = podman(who, ['start', '-a', c], { timeout: 30_000 });
+    expect(r.status, show(r)).not.toBe(0);
+    // The runtime's message names the source; podman shows it (ch-run-oci: via the JSON log).
+    expect(r.stderr).toContain('vanishing-source');
+    expect(r.stderr).toMatch(/no such file or directory/i);
+  });
+});
+
+/** Interface names from /proc/net/dev. */
+function interfaces(procNetDev: string): string[] {
+  return procNetDev
+    .split('\n')
+    .slice(2)
+    .map((l) => l.split(':')[0].trim())
+    .filter((s) => s !== '')
+    .sort();
+}
+
+function inspect(who: Who, c: string, fmt: string): string {
+  const r = podman(who, ['inspect', '--format', fmt, c]);
+  expect(r.status, show(r)).toBe(0);
+  return r.stdout.trim();
+}
+const running = (who: Who, c: string): boolean => inspect(who, c, '{{.State.Running}}') === 'true';
+const exitCode = (who: Who, c: string): number => Number(inspect(who, c, '{{.State.ExitCode}}'));
+
+/** Waits (up to 10 s) until the container's log shows TEXT. */
+function waitLog(who: Who, c: string, text: string): void {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const r = podman(who, ['logs', c]);
+    if (r.stdout.includes(text)) return;
+    if (Date.now() > until) throw new Error(`container ${c} never printed ${text}\n${show(r)}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+}
