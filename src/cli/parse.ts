@@ -53,7 +53,46 @@ function idArg(y: Argv): Argv {
   return y.positional('id', { type: 'string', describe: 'container id' });
 }
 
-export function buildCli(argv: string[]): Argv {
+// Options that take a value, so that a scan can tell values from words.
+const VALUE_OPTIONS = new Set([
+  '--root', '--log', '--log-format', '--criu', '--rootless',
+  '--process', '-p', '--pid-file', '--cwd', '--env', '-e', '--user', '-u', '--additional-gids', '-g', '--cap', '-c',
+  '--preserve-fds', '--console-socket', '--process-label', '--apparmor', '--cgroup',
+]);
+
+/**
+ * `exec [options] ID CMD ARG…`: like runc, everything after the id is the
+ * command, even words that look like options (`sh -c …`). Returns the argv for
+ * yargs (up to the id) and the command.
+ */
+export function splitExec(argv: string[]): { argv: string[]; command: string[] } {
+  const words: number[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      words.push(i + 1);
+      break;
+    }
+    if (a.startsWith('-')) {
+      if (VALUE_OPTIONS.has(a) && !(a === '--rootless' && (argv[i + 1] ?? '-').startsWith('-'))) i++;
+      continue;
+    }
+    words.push(i);
+    if (words.length === 2) break;
+  }
+  if (argv[words[0]] !== 'exec' || words.length < 2) return { argv, command: [] };
+  const idAt = words[1];
+  const dashdash = argv[idAt - 1] === '--' ? idAt - 1 : -1;
+  const head = argv.slice(0, idAt + 1).filter((_, i) => i !== dashdash);
+  return { argv: head, command: argv.slice(idAt + 1) };
+}
+
+let execCommand: string[] = [];
+
+export function buildCli(fullArgv: string[]): Argv {
+  const split = splitExec(fullArgv);
+  const argv = split.argv;
+  execCommand = split.command;
   const y = yargs(argv)
     .scriptName('ch-run-oci')
     .usage('ch-run-oci [global options] <command> [command options] <container-id>\n\nA runc-compatible, fully unprivileged OCI container runtime.')
@@ -127,9 +166,25 @@ export function buildCli(argv: string[]): Argv {
       verb('spec', async (a, g) => (await import('../commands/spec')).spec(a, g)))
     .command('features', 'print the OCI features document of this runtime', {},
       verb('features', async (a, g) => (await import('../commands/features')).features(a, g)))
-    .command('exec [id] [args..]', 'run a process in a running container (not supported yet)', (c) =>
-      c.strict(false),
-      verb('exec', async () => { throw new UserError('exec', 'not supported yet'); }));
+    .command('exec [id] [args..]', 'run one more process in a running container', (c) =>
+      idArg(c)
+        .positional('args', { type: 'string', array: true, describe: 'command and arguments (or --process FILE)' })
+        .option('process', { alias: 'p', type: 'string', describe: 'process.json describing the process', requiresArg: true })
+        .option('detach', { alias: 'd', type: 'boolean', describe: 'return once the process runs' })
+        .option('pid-file', { type: 'string', describe: 'write the process id here', requiresArg: true })
+        .option('cwd', { type: 'string', describe: 'working directory in the container', requiresArg: true })
+        .option('env', { alias: 'e', type: 'string', array: true, describe: 'NAME=VALUE added to the environment', requiresArg: true })
+        .option('user', { alias: 'u', type: 'string', describe: 'UID[:GID] in the container', requiresArg: true })
+        .option('additional-gids', { alias: 'g', type: 'string', array: true, describe: 'supplementary group ids', requiresArg: true })
+        .option('cap', { alias: 'c', type: 'string', array: true, describe: 'add a capability', requiresArg: true })
+        .option('no-new-privs', { type: 'boolean', describe: 'set no_new_privs' })
+        .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3)', requiresArg: true })
+        .option('tty', { alias: 't', type: 'boolean', describe: 'terminal (not supported: an error)' })
+        .option('console-socket', { type: 'string', describe: 'terminal socket (not supported: an error)', requiresArg: true })
+        .option('process-label', { type: 'string', describe: 'accepted; no LSM labels are set', requiresArg: true })
+        .option('apparmor', { type: 'string', describe: 'accepted; no AppArmor profile is set', requiresArg: true })
+        .option('cgroup', { type: 'string', describe: 'accepted; no cgroups are used', requiresArg: true }),
+      verb('exec', async (a, g) => (await import('../commands/exec')).exec({ ...a, args: execCommand }, g)));
   for (const [name, what] of Object.entries(UNSUPPORTED_VERBS)) {
     y.command(`${name} [args..]`, `${what} (not supported)`, (c) => c.strict(false),
       verb(name, async () => { throw new UserError(name, 'not supported'); }));

@@ -49,6 +49,8 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         created: new Date().toISOString(),
         owner: ownerName(),
         annotations: config.annotations ?? {},
+        // exec's args form starts from the container's own process (as runc's does).
+        process: config.process,
         // Until the container pid is known, status follows this process: a
         // create killed half-way then shows "stopped" and delete cleans up.
         creatorPid: process.pid,
@@ -104,7 +106,7 @@ function ownerName(): string {
 }
 
 /** The pid file is written atomically: a reader never sees an empty file. */
-function writePidFile(file: string, pid: number): void {
+export function writePidFile(file: string, pid: number): void {
   const abs = path.resolve(file);
   const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
   try {

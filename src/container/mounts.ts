@@ -23,6 +23,8 @@ export type MountStep =
       propagation: number;
       /** What to create when the destination is missing; auto = a file when the source is not a directory. */
       kind: 'dir' | 'file' | 'auto';
+      /** Done instead when the kernel refuses this mount with EPERM (see planMount). */
+      fallback?: MountStep;
     }
   | { op: 'symlink'; target: string; path: string }
   | { op: 'mask'; path: string }
@@ -190,13 +192,18 @@ export function planMount(m: Mount, index: number, ctx: MountContext): MountStep
       // A fresh proc needs a pid namespace owned by our user namespace.
       log.debug(`${field}: no new pid namespace, binding the host's /proc`);
       return bindStep('/proc', dest, { ...o, recursive: true }, 0, 'dir');
-    case 'sysfs':
-      if (ctx.created.has('network')) return freshStep('sysfs', dest, 'sysfs', o);
+    case 'sysfs': {
       // The kernel refuses a fresh sysfs unless the network namespace is owned by
       // our user namespace (a joined or the host's is not): bind the host's /sys,
       // always read-only so the container cannot write the host's settings.
+      const hostSys = bindStep('/sys', dest, { ...o, recursive: true }, LOCKDOWN, 'dir');
+      // Even with our own network namespace it refuses (EPERM) when something is
+      // mounted over part of the host's /sys (a fresh mount would reveal what
+      // that hides): then the same read-only bind, as crun does.
+      if (ctx.created.has('network')) return { ...freshStep('sysfs', dest, 'sysfs', o), fallback: hostSys };
       log.debug(`${field}: no new network namespace, binding the host's /sys read-only`);
-      return bindStep('/sys', dest, { ...o, recursive: true }, LOCKDOWN, 'dir');
+      return hostSys;
+    }
     case 'mqueue':
       if (ctx.created.has('ipc')) return freshStep('mqueue', dest, 'mqueue', o);
       // mqueue needs an ipc namespace of our own; the host's queues are not shared.

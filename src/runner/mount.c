@@ -61,7 +61,7 @@ static void set_attrs(const char *step, const char *dest, const char *canon, uns
  * MOUNT_ATTR_* added afterwards (recursively when MS_REC); PROP is a
  * propagation type with bit 0x4000 (MS_REC) asking for recursion;
  * KIND is dir, file, or auto (file when the source is not a directory). */
-static void do_mount(const struct rec *r) {
+static void do_mount(const struct rec *r, const struct rec *eperm_alt) {
   const char *src = r->argv[0], *dest = r->argv[1], *type = r->argv[2], *data = r->argv[4], *kind = r->argv[7];
   unsigned long flags = num(r->argv[3]);
   unsigned long long attrs = num(r->argv[5]), prop = num(r->argv[6]);
@@ -74,8 +74,16 @@ static void do_mount(const struct rec *r) {
   }
   char canon[PATH_BUF];
   int fd = dest_fd("mount", dest, create, canon);
-  if (mount(*src ? src : NULL, fdpath(fd), *type ? type : NULL, flags, *data ? data : NULL) < 0)
+  if (mount(*src ? src : NULL, fdpath(fd), *type ? type : NULL, flags, *data ? data : NULL) < 0) {
+    /* The plan's own alternative when the kernel says EPERM (e.g. sysfs while
+     * the host's /sys has overmounts): TypeScript chose it, we just take it. */
+    if (errno == EPERM && eperm_alt) {
+      close(fd);
+      do_mount(eperm_alt, NULL);
+      return;
+    }
     die(errno, "mount", "%s on %s (%s)", src, dest, *type ? type : "bind");
+  }
   close(fd);
   set_attrs("mount", dest, canon, attrs, prop & ~(unsigned long long)MS_REC, (flags & MS_REC) != 0,
             (prop & MS_REC) != 0);
@@ -148,7 +156,10 @@ void setup_mounts(const struct plan *p) {
     else if (rootfd < 0 && (!strcmp(t, "mount") || !strcmp(t, "symlink") || !strcmp(t, "mask") ||
                             !strcmp(t, "rdonly") || !strcmp(t, "mkdir") || !strcmp(t, "rootro")))
       die(0, "plan", "%s before rootfs", t);
-    else if (!strcmp(t, "mount")) do_mount(r);
+    else if (!strcmp(t, "mount")) {
+      const struct rec *next = i + 1 < p->n ? &p->recs[i + 1] : NULL;
+      do_mount(r, next && !strcmp(next->tag, "eperm-mount") ? next : NULL);
+    }
     else if (!strcmp(t, "symlink")) do_symlink(r);
     else if (!strcmp(t, "mask")) do_mask(r->argv[0]);
     else if (!strcmp(t, "rdonly")) do_rdonly(r->argv[0]);

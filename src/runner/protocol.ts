@@ -35,6 +35,10 @@ function createRecords(plan: Plan): PlanRecord[] {
     switch (m.op) {
       case 'mount':
         r.push(['mount', m.source, m.dest, m.fstype, String(m.flags), m.data, String(m.attrs), String(m.propagation), m.kind]);
+        if (m.fallback?.op === 'mount') {
+          const f = m.fallback;
+          r.push(['eperm-mount', f.source, f.dest, f.fstype, String(f.flags), f.data, String(f.attrs), String(f.propagation), f.kind]);
+        }
         break;
       case 'symlink':
         r.push(['symlink', m.target, m.path]);

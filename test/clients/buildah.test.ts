@@ -1,10 +1,10 @@
 // buildah bud and buildah run with RUNTIME, as root (--isolation=oci) and as
 // both test users (buildah's default rootless isolation: the runtime then
 // runs inside buildah's user namespace).
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUSYBOX, DEBIAN, RUNTIME, WHO, type Who, buildah, buildahStates, exited, pidsOf, run, scratch, show, start, waitFor, writeAs } from './helpers';
+import { BUSYBOX, DEBIAN, RUNTIME, WHO, type Who, buildah, buildahStates, descendsFrom, exited, pidsOf, run, scratch, show, start, waitFor, writeAs } from './helpers';
 
 /** root needs --isolation=oci to use an OCI runtime at all; users keep the default. */
 const isolation = (who: Who): string[] => (who === 'root' ? ['--isolation=oci'] : []);
@@ -81,14 +81,16 @@ describe.each(WHO)('buildah as %s', (who) => {
 
   describe('buildah run', () => {
     let ctr = '';
+    beforeAll(() => {
+      const from = buildah(who, ['from', '-q', BUSYBOX]);
+      if (from.status !== 0) throw new Error(show(from));
+      ctr = from.stdout.trim();
+    });
     afterAll(() => {
       if (ctr) run(who, ['buildah', 'rm', ctr]);
     });
 
     it('stdin reaches the container and its output comes back', () => {
-      const from = buildah(who, ['from', '-q', BUSYBOX]);
-      expect(from.status, show(from)).toBe(0);
-      ctr = from.stdout.trim();
       const r = buildah(who, ['run', '--runtime', RUNTIME, ...isolation(who), ctr, '--', 'sh', '-c', 'cat; echo " and done"'], { input: 'hello from stdin' });
       expect(r.status, show(r)).toBe(0);
       expect(r.stdout).toBe('hello from stdin and done\n');
@@ -102,10 +104,9 @@ describe.each(WHO)('buildah as %s', (who) => {
 
     it('SIGTERM to buildah run of sleep 1000 stops the container within 2 s, leaving no process and no state', async () => {
       const statesBefore = buildahStates(who);
-      // A sleep 1000 left over by an earlier, failed run must not count.
-      const older = new Set(pidsOf('sleep', '1000'));
-      const ours = (): number[] => pidsOf('sleep', '1000').filter((p) => !older.has(p));
       const child = start(who, ['buildah', 'run', '--runtime', RUNTIME, ...isolation(who), ctr, '--', 'sleep', '1000']);
+      // Other sessions may run a sleep 1000 too: ours descends from this buildah.
+      const ours = (): number[] => pidsOf('sleep', '1000').filter((p) => descendsFrom(p, child.pid ?? -1));
       let err = '';
       child.stderr?.on('data', (d) => (err += d));
       child.stdout?.resume();

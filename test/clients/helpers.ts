@@ -157,6 +157,20 @@ export function runtimeStates(who: Who, keep: (name: string) => boolean): string
 /** State of buildah's containers (all named buildah-…). */
 export const buildahStates = (who: Who): string[] => runtimeStates(who, (n) => n.startsWith('buildah-'));
 
+/** Whether PID descends from ANCESTOR (by PPid chain); other sessions may run the same command. */
+export function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+    if (p === ancestor) return true;
+    try {
+      const m = /^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
+      p = m ? Number(m[1]) : 0;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 export async function waitFor(what: string, cond: () => boolean, ms: number, step = 25): Promise<number> {
   const t0 = Date.now();
   for (;;) {

@@ -32,7 +32,7 @@ describe('command line', () => {
     }
   });
 
-  it.each(['pause', 'resume', 'checkpoint', 'restore', 'update', 'events', 'exec'])('%s is a clear one-line error', (verb) => {
+  it.each(['pause', 'resume', 'checkpoint', 'restore', 'update', 'events'])('%s is a clear one-line error', (verb) => {
     oneLineError(chroci([verb, 'x']), new RegExp(`${verb}: not supported`));
   });
 

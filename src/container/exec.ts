@@ -1,0 +1,75 @@
+// exec: one more process in a running container. Nothing is created: the
+// runner joins the container process's namespaces (user first) and execs.
+import { UserError } from '../errors';
+import type { Process } from '../spec/types';
+import type { StateStore } from '../state/store';
+import { observe, writePidFile } from './lifecycle';
+
+export interface ExecOptions {
+  detach: boolean;
+  pidFile?: string;
+  preserveFds: number;
+}
+
+/** Runs `proc` in container `id`; resolves with its exit status (0 when detached). */
+export async function execInContainer(store: StateStore, id: string, proc: Process, o: ExecOptions): Promise<number> {
+  const { buildExecPlan, readContainerView } = await import('./exec-plan');
+  const { launchRunner } = await import('../runner/launch');
+  const { record, status } = observe(store, id);
+  if (status !== 'running' && status !== 'created') {
+    throw new UserError(`container "${id}"`, `cannot exec in a ${status} container`);
+  }
+  const plan = buildExecPlan(proc, readContainerView(record.pid!));
+  const launched = await launchRunner(plan, { wait: !o.detach, preserveFds: o.preserveFds, runnerDir: store.root });
+  if (o.pidFile) writePidFile(o.pidFile, launched.pid);
+  if (o.detach) return 0;
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(launched.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, forward);
+  try {
+    return await launched.exited!;
+  } finally {
+    for (const s of signals) process.off(s, forward);
+  }
+}
+
+/** The process of `exec ID CMD…`: the container's own process with these changes (as runc does). */
+export function execProcessFromArgs(
+  base: Process | undefined,
+  o: { args: string[]; cwd?: string; env: string[]; user?: string; additionalGids: number[]; noNewPrivs: boolean; caps: string[] },
+): Process {
+  if (o.args.length === 0) throw new UserError('exec', 'a command or --process FILE is required');
+  const p: Process = JSON.parse(JSON.stringify(base ?? { cwd: '/' }));
+  p.args = o.args;
+  p.terminal = false;
+  if (o.cwd) p.cwd = o.cwd;
+  p.env = mergeEnv(p.env ?? [], o.env);
+  if (o.user !== undefined) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
+    if (!m) throw new UserError(`--user "${o.user}"`, 'must be UID or UID:GID (numbers)');
+    p.user = { ...(p.user ?? { uid: 0, gid: 0 }), uid: Number(m[1]), gid: m[2] === undefined ? (p.user?.gid ?? 0) : Number(m[2]) };
+  }
+  if (o.additionalGids.length) p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
+  if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.caps.length) {
+    const c = { ...(p.capabilities ?? {}) };
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...o.caps])];
+    p.capabilities = c;
+  }
+  return p;
+}
+
+function mergeEnv(env: string[], extra: string[]): string[] {
+  const out = new Map(env.map((e) => [e.split('=')[0], e]));
+  for (const e of extra) {
+    if (!e.includes('=')) throw new UserError(`--env "${e}"`, 'must be NAME=VALUE');
+    out.set(e.split('=')[0], e);
+  }
+  return [...out.values()];
+}
