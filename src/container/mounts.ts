@@ -169,7 +169,7 @@ function bindStep(source: string, dest: string, o: ParsedOptions, extraAttrs = 0
   };
 }
 
-function freshStep(source: string, dest: string, fstype: string, o: ParsedOptions, data = o.data): MountStep {
+function freshStep(source: string, dest: string, fstype: string, o: ParsedOptions, data = o.data): MountStep & { op: 'mount' } {
   return { op: 'mount', source, dest, fstype, flags: o.flags, data: data.join(','), attrs: 0, propagation: o.propagation, kind: 'dir' };
 }
 

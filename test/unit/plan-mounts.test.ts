@@ -50,6 +50,13 @@ describe('planMount', () => {
     expect(planMount({ destination: '/proc', type: 'proc', source: 'proc' }, 0, allNs)).toMatchObject({ fstype: 'proc', flags: 0 });
     expect(planMount({ destination: '/proc', type: 'proc', source: 'proc' }, 0, minimal)).toMatchObject({ source: '/proc', flags: MS.BIND | MS.REC });
   });
+  it('sysfs: a fresh one falls back to the read-only rbind when the kernel says EPERM', () => {
+    const s = planMount({ destination: '/sys', type: 'sysfs', source: 'sysfs' }, 0, allNs) as any;
+    expect(s.fstype).toBe('sysfs');
+    expect(s.fallback).toMatchObject({ source: '/sys', flags: MS.BIND | MS.REC });
+    expect(s.fallback.attrs & 1).toBe(1); // MOUNT_ATTR_RDONLY
+  });
+
   it('sysfs: fresh with a network namespace, else a read-only rbind of /sys', () => {
     expect(planMount({ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] }, 0, allNs)).toMatchObject({ fstype: 'sysfs', flags: MS.RDONLY });
     const s = planMount({ destination: '/sys', type: 'sysfs', source: 'sysfs' }, 0, minimal);
