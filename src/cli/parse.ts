@@ -125,7 +125,7 @@ export function buildCli(fullArgv: string[]): Argv {
         .option('pid-file', { type: 'string', describe: 'write the container process id here', requiresArg: true })
         .option('console-socket', { type: 'string', describe: 'terminal socket (not supported: an error)', requiresArg: true })
         .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3) to the container', requiresArg: true })
-        .option('no-pivot', { type: 'boolean', describe: 'accepted; the root is always pivoted' })
+        .option('no-pivot', { type: 'boolean', describe: 'move the root into place and chroot instead of pivot_root' })
         .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' }),
       verb('create', async (a, g) => (await import('../commands/create')).create(a, g)),
     )
@@ -139,7 +139,7 @@ export function buildCli(fullArgv: string[]): Argv {
         .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3) to the container', requiresArg: true })
         .option('detach', { alias: 'd', type: 'boolean', describe: 'return after start instead of waiting' })
         .option('keep', { type: 'boolean', describe: 'keep the container after it exits' })
-        .option('no-pivot', { type: 'boolean', describe: 'accepted; the root is always pivoted' })
+        .option('no-pivot', { type: 'boolean', describe: 'move the root into place and chroot instead of pivot_root' })
         .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' })
         .option('no-subreaper', { type: 'boolean', describe: 'accepted; ignored' }),
       verb('run', async (a, g) => (await import('../commands/run')).run(a, g)))

@@ -11,6 +11,7 @@ export async function create(a: Record<string, unknown>, g: GlobalOptions): Prom
     pidFile: a.pidFile as string | undefined,
     consoleSocket: noTerminal(a),
     preserveFds: preserveFds(a),
+    noPivot: Boolean(a.noPivot),
     wait: false,
   });
 }

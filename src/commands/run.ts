@@ -16,6 +16,7 @@ export async function run(a: Record<string, unknown>, g: GlobalOptions): Promise
     pidFile: a.pidFile as string | undefined,
     consoleSocket: noTerminal(a),
     preserveFds: preserveFds(a),
+    noPivot: Boolean(a.noPivot),
     wait: !detach,
   });
   // From here on a signal to us is meant for the container.

@@ -17,6 +17,8 @@ export interface CreateOptions {
   preserveFds: number;
   /** run: keep the runner as a subreaper and report the exit status. */
   wait: boolean;
+  /** --no-pivot: move-mount + chroot instead of pivot_root. */
+  noPivot?: boolean;
 }
 
 export interface Created {
@@ -57,19 +59,24 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         creatorStartTime: pidStartTime(process.pid),
       };
       store.write(o.id, record);
-      const plan = buildPlan(config, { bundle, rootfs, stateDir: dir, caller: readCallerIds() });
+      const plan = { ...buildPlan(config, { bundle, rootfs, stateDir: dir, caller: readCallerIds() }), noPivot: o.noPivot };
       const launched = await launchRunner(plan, {
         wait: o.wait,
         preserveFds: o.preserveFds,
         runnerDir: store.root,
+        // Recorded before the runner lets the container go: a create killed
+        // at any point leaves either no container process or a recorded one.
+        onPid: (p) => {
+          pid = p;
+          const stat = procStat(p);
+          if (!stat) throw new UserError('create', `container process ${p} exited during set-up`);
+          record.pid = p;
+          record.pidStartTime = stat.startTime;
+          record.ns = { user: userNamespaceOf(p) ?? '' };
+          store.write(o.id, record);
+        },
       });
       pid = launched.pid;
-      const stat = procStat(pid);
-      if (!stat) throw new UserError('create', `container process ${pid} exited during set-up`);
-      record.pid = pid;
-      record.pidStartTime = stat.startTime;
-      record.ns = { user: userNamespaceOf(pid) ?? '' };
-      store.write(o.id, record);
       if (o.pidFile) writePidFile(o.pidFile, pid);
       return launched;
     });

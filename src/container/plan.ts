@@ -6,6 +6,7 @@ import type { NamespaceType, OciConfig } from '../spec/types';
 import { planIds, readCallerIds, type CallerIds, type IdPlan } from './idmap';
 import { MS, planMounts, planPathSteps, propagationFlags, type MountStep } from './mounts';
 import { planProcess, type ProcessPlan } from './process';
+import { planFakeroot } from './fakeroot';
 
 export { readCallerIds, type CallerIds };
 
@@ -45,9 +46,13 @@ export interface Plan {
   rootReadonly: boolean;
   /** Propagation flags for / after pivot_root; 0 = leave private. */
   rootPropagation: number;
+  /** --no-pivot: move the rootfs onto / and chroot instead of pivot_root (for roots on ramfs). */
+  noPivot?: boolean;
   hostname?: string;
   domainname?: string;
   process: ProcessPlan;
+  /** The fake-root seccomp program (struct sock_filter[]), installed right before execve; see fakeroot.ts. */
+  seccomp?: Buffer;
 }
 
 /** Which namespaces to join and which to create. user and mount are always new. */
@@ -105,5 +110,6 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     hostname: hostname || undefined,
     domainname: domainname || undefined,
     process: proc,
+    seccomp: planFakeroot(config, ids),
   };
 }

@@ -2,7 +2,8 @@
 //   runner create|exec PLAN_FD REPORT_FD
 // stdio 0-2 are the caller's (the container inherits them), fds 3..3+N-1 are
 // the preserved fds, then the plan pipe and the report pipe. The runner reads
-// the plan to EOF and answers one line: "ok PID" or "error STEP: …".
+// the plan to EOF and answers "ok PID" or "error STEP: …" (then, after our
+// "go", "detached").
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
@@ -17,6 +18,12 @@ export interface LaunchOptions {
   wait: boolean;
   preserveFds: number;
   runnerDir?: string;
+  /**
+   * Called with the container pid before the runner lets the container
+   * detach: record it here. A caller killed before it returns leaves no
+   * process; one killed after leaves a recorded one. Throwing aborts.
+   */
+  onPid?: (pid: number) => void | Promise<void>;
 }
 
 export interface Launched {
@@ -67,17 +74,37 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
     planPipe.on('error', () => {});
     planPipe.end(wire);
 
+    // The report fd is a socket (Node's 'pipe'): after "ok PID" we answer
+    // "go" once onPid has recorded the pid, and the runner lets the container
+    // detach and answers "detached". Until then the container dies with us.
     let text = '';
+    let pid: number | undefined;
+    const confirm = async (p: number): Promise<void> => {
+      try {
+        await opts.onPid?.(p);
+      } catch (err) {
+        child.kill('SIGKILL');
+        return fail(err instanceof UserError ? err : new UserError('create', errnoText(err)));
+      }
+      (report as unknown as Writable).write('go\n');
+    };
     report.setEncoding('utf8');
     report.on('data', (chunk: string) => {
       text += chunk;
-      const nl = text.indexOf('\n');
-      if (nl < 0 || settled) return;
-      const r = parseReport(text.slice(0, nl));
-      if ('error' in r) return fail(new UserError(r.error));
-      settled = true;
-      report.destroy();
-      resolve(opts.wait ? { pid: r.pid, exited } : { pid: r.pid });
+      for (let nl = text.indexOf('\n'); nl >= 0 && !settled; nl = text.indexOf('\n')) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        if (pid !== undefined && line === 'detached') {
+          settled = true;
+          report.destroy();
+          return resolve(opts.wait ? { pid, exited } : { pid });
+        }
+        const r = parseReport(line);
+        if ('error' in r) return fail(new UserError(r.error));
+        if (pid !== undefined) return fail(new UserError('runner', `unexpected report ${JSON.stringify(line.slice(0, 200))}`));
+        pid = r.pid;
+        void confirm(r.pid);
+      }
     });
     report.on('error', () => {});
     child.on('close', (code, signal) => {

@@ -179,13 +179,19 @@ int main(int argc, char **argv) {
     if (ok && c2 > 0) break;
   }
 
-  /* Report first, then let C2 detach: if R is killed in between, C2 still
-   * dies through the PDEATHSIG chain and `state` shows it stopped. */
+  /* Report, then wait until the caller has recorded the pid and answers
+   * "go" on the same socket: a caller killed before that takes the whole
+   * tree with it (PDEATHSIG is still set), so no container process ever
+   * lives without a recorded pid. Then let C2 detach and say so: until
+   * "detached" the caller must stay, or the PDEATHSIG chain would fire. */
   say(report_fd, "ok %d\n", c2);
+  ssize_t n = read_line(report_fd, line, sizeof line);
+  if (n <= 0 || strcmp(line, "go")) die(0, "runner", "the caller did not confirm the container pid");
   prctl(PR_SET_PDEATHSIG, 0); /* the container exists now: the caller owns it */
   if (write(pp.go_w, "g", 1) != 1) die(errno, "runner", "release container");
-  ssize_t n = read_line(pp.sync_r, line, sizeof line);
+  n = read_line(pp.sync_r, line, sizeof line);
   if (n <= 0 || strcmp(line, "ack")) die(0, "runner", "the container process exited before detaching");
+  say(report_fd, "detached\n");
   close(report_fd);
   die_hook = NULL;
   report_to(2);

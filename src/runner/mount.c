@@ -176,10 +176,18 @@ void setup_mounts(const struct plan *p) {
   }
   if (rootfd < 0) die(0, "plan", "no rootfs");
   if (fchdir(rootfd) < 0) die(errno, "pivot_root", "chdir %s", rootfs);
-  /* pivot_root(".", "."): the old root ends up stacked under the new one and
-   * is detached right away, so no host path stays reachable. */
-  if (syscall(SYS_pivot_root, ".", ".") < 0) die(errno, "pivot_root", "%s", rootfs);
-  if (umount2(".", MNT_DETACH) < 0) die(errno, "pivot_root", "detach old root");
+  if (plan_find(p, "nopivot")) {
+    /* --no-pivot (roots where pivot_root is refused, e.g. ramfs): move the
+     * rootfs mount over / and chroot into it. The old root stays underneath
+     * in this mount namespace, which is why pivot_root is the default. */
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) die(errno, "no-pivot", "move %s to /", rootfs);
+    if (chroot(".") < 0) die(errno, "no-pivot", "chroot %s", rootfs);
+  } else {
+    /* pivot_root(".", "."): the old root ends up stacked under the new one and
+     * is detached right away, so no host path stays reachable. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0) die(errno, "pivot_root", "%s", rootfs);
+    if (umount2(".", MNT_DETACH) < 0) die(errno, "pivot_root", "detach old root");
+  }
   if (chdir("/") < 0) die(errno, "pivot_root", "chdir /");
   close(rootfd);
   const struct rec *rp = plan_find(p, "rootprop");

@@ -139,6 +139,9 @@ void exec_container(const struct plan *p, const char *path) {
     if (setresgid(gid, gid, gid) < 0) die(errno, "process.user.gid", "setresgid %u", gid);
     if (setresuid(uid, uid, uid) < 0) die(errno, "process.user.uid", "setresuid %u", uid);
   }
+  /* After our own id calls (the filter would fake them), before the final
+   * capset (installing may need CAP_SYS_ADMIN, which that may drop). */
+  install_seccomp(p);
   if (caps) set_caps_final(caps);
   if (plan_find(p, "nonewprivs") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     die(errno, "process.noNewPrivileges", "prctl");

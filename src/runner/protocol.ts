@@ -54,6 +54,7 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.hostname) r.push(['hostname', plan.hostname]);
   if (plan.domainname) r.push(['domainname', plan.domainname]);
   if (plan.rootPropagation) r.push(['rootprop', String(plan.rootPropagation)]);
+  if (plan.noPivot) r.push(['nopivot']);
   r.push(...processRecords(plan));
   return r;
 }
@@ -79,6 +80,9 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   const c = p.caps;
   r.push(['caps', ...[c.bounding, c.effective, c.permitted, c.inheritable, c.ambient].map((b) => b.toString())]);
   if (p.noNewPrivileges) r.push(['nonewprivs']);
+  // Installed after the ids are set (the filter would fake the runner's own calls).
+  const filter = (plan as Partial<Plan>).seccomp;
+  if (filter) r.push(['seccomp', filter.toString('hex')]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
 }

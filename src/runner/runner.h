@@ -42,6 +42,9 @@ void setup_process_create(const struct plan *p);     /* after pivot, before the 
 const char *resolve_exec(const struct plan *p);      /* PATH lookup inside the container */
 void exec_container(const struct plan *p, const char *path) __attribute__((noreturn));
 
+/* seccomp.c: the fake-root filter (`seccomp HEX`), after the ids are set. */
+void install_seccomp(const struct plan *p);
+
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
   int sync_r, sync_w;   /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */

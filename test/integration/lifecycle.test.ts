@@ -39,6 +39,15 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     expect(fs.readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
+  it('--no-pivot runs the container in its root (move-mount + chroot)', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, args('sh', '-c', 'ls /; test -e /bin/busybox && echo in-root'));
+    const r = chroci(['--root', root, 'run', '--no-pivot', '--bundle', bundle, 'np'], { as });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('in-root');
+    expect(r.status).toBe(0);
+  });
+
   it('run reports death by signal as 128+N', () => {
     const root = scratch(as);
     // Not pid 1 of a pid namespace: the kernel shields that one from its own signals.

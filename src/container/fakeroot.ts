@@ -1,0 +1,178 @@
+// Fake root: in a user namespace that maps a single uid or gid, package
+// managers and useradd fail on chown/setgroups/setresuid to ids that do not
+// exist there (buildah #3345: "setgroups 65534 failed"). A seccomp filter,
+// installed by the runner right before execve, answers those calls with
+// "success" without running them. Files keep the single owner, the process
+// keeps its id, device nodes are not created: only the error disappears.
+//
+// The classic-BPF program is generated here from the table in syscalls.ts; the
+// runner installs the bytes as they are (record `seccomp HEX`).
+import * as log from '../log';
+import type { OciConfig } from '../spec/types';
+import type { IdPlan, IdRange } from './idmap';
+import { AUDIT_ARCH, FAKED_SYSCALLS, HOST_ARCHES, type Arch, type Fake } from './syscalls';
+
+export const FAKEROOT_ANNOTATION = 'ch-run-oci.fakeroot';
+export type FakerootMode = 'auto' | 'always' | 'never';
+
+// Classic BPF opcodes (linux/filter.h) and seccomp return values (linux/seccomp.h).
+export const BPF = {
+  LD_W_ABS: 0x20,
+  JMP_JA: 0x05,
+  JMP_JEQ_K: 0x15,
+  ALU_AND_K: 0x54,
+  RET_K: 0x06,
+} as const;
+export const SECCOMP_RET_ALLOW = 0x7fff0000;
+export const SECCOMP_RET_ERRNO = 0x00050000;
+/** ERRNO with data 0: the call returns 0 ("success") and is never executed. */
+export const RET_FAKE = SECCOMP_RET_ERRNO | 0;
+
+// struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6].
+export const DATA_NR = 0;
+export const DATA_ARCH = 4;
+/** The low 32 bits of args[i] (little-endian hosts only: x86 and aarch64 are). */
+export const dataArgLow = (i: number): number => 16 + 8 * i;
+
+const S_IFMT = 0o170000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+
+export interface Insn {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+// Instructions with symbolic jump targets, resolved once the layout is known.
+type Target = string | null; // null: fall through
+interface Pending {
+  code: number;
+  k: number;
+  jt?: Target;
+  jf?: Target;
+}
+
+class Assembler {
+  private code: Pending[] = [];
+  private labels = new Map<string, number>();
+  label(name: string): void {
+    this.labels.set(name, this.code.length);
+  }
+  emit(i: Pending): void {
+    this.code.push(i);
+  }
+  resolve(): Insn[] {
+    return this.code.map((p, at) => {
+      const rel = (t: Target | undefined): number => {
+        if (t === undefined || t === null) return 0;
+        const to = this.labels.get(t);
+        if (to === undefined) throw new Error(`BPF: undefined label ${t}`);
+        const off = to - at - 1;
+        // Classic BPF jumps only forward, by at most 255 for conditionals.
+        if (off < 0 || off > 255) throw new Error(`BPF: jump to ${t} out of range (${off})`);
+        return off;
+      };
+      return { code: p.code, k: p.k >>> 0, jt: rel(p.jt), jf: rel(p.jf) };
+    });
+  }
+}
+
+/** The filter for the given audit architectures (by default: this host's), or null if the host is not covered. */
+export function fakerootProgram(hostArch: string = process.arch): Insn[] | null {
+  const sections = HOST_ARCHES[hostArch];
+  if (!sections) return null;
+  const a = new Assembler();
+  a.emit({ code: BPF.LD_W_ABS, k: DATA_ARCH });
+  for (const s of sections) a.emit({ code: BPF.JMP_JEQ_K, k: AUDIT_ARCH[s.audit], jt: `arch:${s.audit}` });
+  // An architecture we have no numbers for: never guess, let the call through.
+  a.emit({ code: BPF.RET_K, k: SECCOMP_RET_ALLOW });
+
+  const modeArgs = new Set<number>();
+  for (const s of sections) {
+    a.label(`arch:${s.audit}`);
+    a.emit({ code: BPF.LD_W_ABS, k: DATA_NR });
+    for (const table of s.tables) {
+      for (const sc of FAKED_SYSCALLS) {
+        const nr = sc.nr[table as Arch];
+        if (nr === undefined) continue;
+        const to = fakeLabel(sc.fake);
+        if (sc.fake.kind === 'device-mode') modeArgs.add(sc.fake.arg);
+        a.emit({ code: BPF.JMP_JEQ_K, k: nr, jt: to });
+      }
+    }
+    a.emit({ code: BPF.RET_K, k: SECCOMP_RET_ALLOW });
+  }
+  // mknod/mknodat: fake only char and block devices; files and fifos are made for real.
+  for (const arg of [...modeArgs].sort()) {
+    a.label(`mode:${arg}`);
+    a.emit({ code: BPF.LD_W_ABS, k: dataArgLow(arg) });
+    a.emit({ code: BPF.ALU_AND_K, k: S_IFMT });
+    a.emit({ code: BPF.JMP_JEQ_K, k: S_IFCHR, jt: 'fake' });
+    a.emit({ code: BPF.JMP_JEQ_K, k: S_IFBLK, jt: 'fake' });
+    a.emit({ code: BPF.RET_K, k: SECCOMP_RET_ALLOW });
+  }
+  a.label('fake');
+  a.emit({ code: BPF.RET_K, k: RET_FAKE });
+  return a.resolve();
+}
+
+function fakeLabel(f: Fake): string {
+  return f.kind === 'always' ? 'fake' : `mode:${f.arg}`;
+}
+
+/** struct sock_filter[] as the kernel reads it (host byte order: little-endian). */
+export function encodeProgram(prog: Insn[]): Buffer {
+  const b = Buffer.alloc(prog.length * 8);
+  prog.forEach((i, n) => {
+    b.writeUInt16LE(i.code, n * 8);
+    b.writeUInt8(i.jt, n * 8 + 2);
+    b.writeUInt8(i.jf, n * 8 + 3);
+    b.writeUInt32LE(i.k, n * 8 + 4);
+  });
+  return b;
+}
+
+export function decodeProgram(b: Buffer): Insn[] {
+  const out: Insn[] = [];
+  for (let o = 0; o + 8 <= b.length; o += 8)
+    out.push({ code: b.readUInt16LE(o), jt: b.readUInt8(o + 2), jf: b.readUInt8(o + 3), k: b.readUInt32LE(o + 4) });
+  return out;
+}
+
+export function fakerootMode(config: OciConfig): FakerootMode {
+  const v = config.annotations?.[FAKEROOT_ANNOTATION];
+  // applyPolicy has already refused other values.
+  return v === 'always' || v === 'never' ? v : 'auto';
+}
+
+const total = (m: IdRange[]): number => m.reduce((n, r) => n + r.count, 0);
+
+/** A user namespace with one uid or one gid: where chown and set*id to other ids cannot work. */
+export function isSingleId(ids: Pick<IdPlan, 'uidMap' | 'gidMap'>): boolean {
+  return total(ids.uidMap) <= 1 || total(ids.gidMap) <= 1;
+}
+
+/**
+ * Decides whether the container gets the fake-root filter and returns its
+ * bytes (undefined = none). `auto`: only in a single-id user namespace.
+ */
+export function planFakeroot(config: OciConfig, ids: Pick<IdPlan, 'uidMap' | 'gidMap'>, hostArch: string = process.arch): Buffer | undefined {
+  const mode = fakerootMode(config);
+  const single = isSingleId(ids);
+  if (mode === 'never') {
+    if (single) log.debug(`fakeroot: off (${FAKEROOT_ANNOTATION}=never): chown and set*id to unmapped ids fail`);
+    return undefined;
+  }
+  if (mode === 'auto' && !single) return undefined;
+  const prog = fakerootProgram(hostArch);
+  if (!prog) {
+    log.debug(`fakeroot: not available on ${hostArch} (no syscall table): id-changing calls fail as the kernel says`);
+    return undefined;
+  }
+  const why = mode === 'always' ? `${FAKEROOT_ANNOTATION}=always` : 'single-id user namespace';
+  log.debug(`fakeroot: active (${why}): chown, set*id, setgroups and device mknod succeed without effect`);
+  if (config.linux?.seccomp) log.debug('fakeroot: linux.seccomp is ignored; only the fake-root filter is installed');
+  return encodeProgram(prog);
+}
