@@ -2,11 +2,14 @@
 // exit status 1; the stack trace only under --debug.
 import { UserError } from './errors';
 import { error, isDebug } from './log';
-import { runCli } from './cli/parse';
+import { runFast } from './cli/fast';
 
 async function main(): Promise<void> {
   try {
-    await runCli(process.argv.slice(2));
+    // The hot verbs' usual command lines skip yargs (cli/fast.ts); everything
+    // else, and anything unusual, goes through the full command line.
+    const argv = process.argv.slice(2);
+    if (!(await runFast(argv))) await (await import('./cli/parse')).runCli(argv);
   } catch (err) {
     if (err instanceof UserError) {
       error(err.message);

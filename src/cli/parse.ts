@@ -5,14 +5,11 @@
 import yargs from 'yargs/yargs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UserError } from '../errors';
-import { configureLog, debug } from '../log';
-import type { GlobalOptions } from '../commands/global';
 import { VERSION, SPEC_VERSION } from '../version';
+import { configureFromArgs, verb as verbOf } from './verb';
 
 type Args = ArgumentsCamelCase<Record<string, unknown>>;
-
-/** Options runc accepts that mean nothing here: accepted and noted under --debug. */
-const IGNORED_GLOBALS = ['systemd-cgroup', 'criu'] as const;
+const verb = verbOf<Args>;
 
 const UNSUPPORTED_VERBS: Record<string, string> = {
   pause: 'pause a container',
@@ -22,31 +19,6 @@ const UNSUPPORTED_VERBS: Record<string, string> = {
   update: 'update container resource constraints',
   events: 'display container events',
 };
-
-function globals(a: Args): GlobalOptions {
-  return {
-    root: a.root as string | undefined,
-    debug: Boolean(a.debug),
-  };
-}
-
-/** Wraps a verb: applies global options, honours CH_RUN_OCI_HANG, then runs the verb module. */
-function verb(name: string, run: (a: Args, g: GlobalOptions) => Promise<number | void>) {
-  return async (a: Args): Promise<void> => {
-    const g = globals(a);
-    for (const flag of IGNORED_GLOBALS) if (a[flag] !== undefined) debug(`ignoring --${flag}`);
-    if (a.rootless !== undefined && name !== 'spec') debug(`--rootless ${String(a.rootless)}: always rootless here`);
-    if (process.env.CH_RUN_OCI_HANG === name) await hang(name);
-    const code = await run(a, g);
-    if (typeof code === 'number') process.exitCode = code;
-  };
-}
-
-/** CH_RUN_OCI_HANG=<verb>: stop here so a person can inspect a build mid-step. */
-function hang(name: string): Promise<never> {
-  process.stderr.write(`ch-run-oci: CH_RUN_OCI_HANG=${name}: pid ${process.pid} sleeping; kill it to continue\n`);
-  return new Promise(() => setInterval(() => undefined, 1 << 30));
-}
 
 // Ids are optional to yargs so that a missing one gets our own message (commands/args.ts).
 function idArg(y: Argv): Argv {
@@ -112,13 +84,7 @@ export function buildCli(fullArgv: string[]): Argv {
     // A string, not requiresArg: `spec --rootless` (no value) is the same word as runc's global --rootless VALUE.
     .option('rootless', { type: 'string', describe: 'accepted for runc compatibility (true|false|auto); always rootless' })
     .option('criu', { type: 'string', hidden: true, requiresArg: true })
-    .middleware((a) => {
-      configureLog({
-        file: a.log as string | undefined,
-        format: (a.logFormat as 'text' | 'json' | undefined) ?? 'text',
-        debug: Boolean(a.debug),
-      });
-    }, true)
+    .middleware((a) => configureFromArgs(a), true)
     .command('create [id]', 'create a container (it waits for start)', (c) =>
       idArg(c)
         .option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)', requiresArg: true })

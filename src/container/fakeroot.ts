@@ -25,6 +25,8 @@ export const BPF = {
 } as const;
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
 export const SECCOMP_RET_ERRNO = 0x00050000;
+/** Suspends the call until the supervisor (the listener fd's reader) answers it. */
+export const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
 /** ERRNO with data 0: the call returns 0 ("success") and is never executed. */
 export const RET_FAKE = SECCOMP_RET_ERRNO | 0;
 
@@ -115,12 +117,37 @@ export function fakerootProgram(hostArch: string = process.arch): Insn[] | null 
   }
   a.label('fake');
   a.emit({ code: BPF.RET_K, k: RET_FAKE });
+  a.label('notify');
+  a.emit({ code: BPF.RET_K, k: SECCOMP_RET_USER_NOTIF });
   return a.resolve();
 }
 
 function fakeLabel(f: Fake): string {
-  return f.kind === 'always' ? 'fake' : `mode:${f.arg}`;
+  if (f.kind === 'always') return 'fake';
+  if (f.kind === 'ids') return 'notify';
+  return `mode:${f.arg}`;
 }
+
+/** One line of the supervisor's dispatch table: `AUDIT_ARCH:NR:OP:WIDTH` (record `fakeids`). */
+export interface IdRule {
+  arch: number;
+  nr: number;
+  op: string;
+  width: 16 | 32;
+}
+
+export function idRules(hostArch: string = process.arch): IdRule[] {
+  const out: IdRule[] = [];
+  for (const s of HOST_ARCHES[hostArch] ?? [])
+    for (const table of s.tables)
+      for (const sc of FAKED_SYSCALLS) {
+        const nr = sc.nr[table];
+        if (nr !== undefined && sc.fake.kind === 'ids') out.push({ arch: AUDIT_ARCH[s.audit], nr, op: sc.fake.op, width: sc.fake.width });
+      }
+  return out;
+}
+
+export const idRuleText = (r: IdRule): string => `${r.arch}:${r.nr}:${r.op}:${r.width}`;
 
 /** struct sock_filter[] as the kernel reads it (host byte order: little-endian). */
 export function encodeProgram(prog: Insn[]): Buffer {
@@ -154,11 +181,18 @@ export function isSingleId(ids: Pick<IdPlan, 'uidMap' | 'gidMap'>): boolean {
   return total(ids.uidMap) <= 1 || total(ids.gidMap) <= 1;
 }
 
+export interface FakerootPlan {
+  /** struct sock_filter[], little-endian. */
+  program: Buffer;
+  /** The supervisor's dispatch table for the calls the program sends it. */
+  idRules: IdRule[];
+}
+
 /**
- * Decides whether the container gets the fake-root filter and returns its
- * bytes (undefined = none). `auto`: only in a single-id user namespace.
+ * Decides whether the container gets the fake-root filter (undefined = none).
+ * `auto`: only in a single-id user namespace.
  */
-export function planFakeroot(config: OciConfig, ids: Pick<IdPlan, 'uidMap' | 'gidMap'>, hostArch: string = process.arch): Buffer | undefined {
+export function planFakeroot(config: OciConfig, ids: Pick<IdPlan, 'uidMap' | 'gidMap'>, hostArch: string = process.arch): FakerootPlan | undefined {
   const mode = fakerootMode(config);
   const single = isSingleId(ids);
   if (mode === 'never') {
@@ -174,5 +208,5 @@ export function planFakeroot(config: OciConfig, ids: Pick<IdPlan, 'uidMap' | 'gi
   const why = mode === 'always' ? `${FAKEROOT_ANNOTATION}=always` : 'single-id user namespace';
   log.debug(`fakeroot: active (${why}): chown, set*id, setgroups and device mknod succeed without effect`);
   if (config.linux?.seccomp) log.debug('fakeroot: linux.seccomp is ignored; only the fake-root filter is installed');
-  return encodeProgram(prog);
+  return { program: encodeProgram(prog), idRules: idRules(hostArch) };
 }

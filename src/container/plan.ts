@@ -6,7 +6,7 @@ import type { NamespaceType, OciConfig } from '../spec/types';
 import { planIds, readCallerIds, type CallerIds, type IdPlan } from './idmap';
 import { MS, planMounts, planPathSteps, propagationFlags, type MountStep } from './mounts';
 import { planProcess, type ProcessPlan } from './process';
-import { planFakeroot } from './fakeroot';
+import { planFakeroot, type FakerootPlan } from './fakeroot';
 
 export { readCallerIds, type CallerIds };
 
@@ -51,8 +51,8 @@ export interface Plan {
   hostname?: string;
   domainname?: string;
   process: ProcessPlan;
-  /** The fake-root seccomp program (struct sock_filter[]), installed right before execve; see fakeroot.ts. */
-  seccomp?: Buffer;
+  /** The fake-root seccomp filter and its supervisor's table, installed right before execve; see fakeroot.ts. */
+  fakeroot?: FakerootPlan;
 }
 
 /** Which namespaces to join and which to create. user and mount are always new. */
@@ -110,6 +110,6 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     hostname: hostname || undefined,
     domainname: domainname || undefined,
     process: proc,
-    seccomp: planFakeroot(config, ids),
+    fakeroot: planFakeroot(config, ids),
   };
 }

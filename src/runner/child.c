@@ -75,21 +75,39 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
 
   /* Namespaces given by path are joined while we are still in the caller's
    * user namespace, which owns them (podman's netns). For `exec` the plan
-   * joins the container's user namespace first and its mount namespace last.
-   * Every path is opened before the first setns: joining a mount namespace
-   * changes what /proc shows. */
+   * names the container's namespaces, user first and mount last. Every path is
+   * opened before the first setns: joining a mount namespace changes what
+   * /proc shows. */
   int fds[16], nfd = 0;
+  const struct rec *joins[16];
   for (int i = 0; i < p->n && nfd < 16; i++) {
     const struct rec *r = &p->recs[i];
     if (strcmp(r->tag, "join")) continue;
+    joins[nfd] = r;
     if ((fds[nfd++] = open(r->argv[1], O_RDONLY | O_CLOEXEC)) < 0) die(errno, "join namespace", "open %s", r->argv[1]);
   }
-  for (int i = 0, k = 0; i < p->n && k < nfd; i++) {
-    const struct rec *r = &p->recs[i];
-    if (strcmp(r->tag, "join")) continue;
-    if (setns(fds[k], (int)num(r->argv[0])) < 0) die(errno, "join namespace", "setns %s", r->argv[1]);
-    close(fds[k++]);
+  /* Who may join what depends on who owns it: a namespace owned by the caller's
+   * user namespace (podman's netns that the container joined at create) can only
+   * be joined before we enter the container's user namespace, one owned by the
+   * container's user namespace only after, when the caller has no privilege of
+   * its own (an ordinary user). So: every namespace but user and mount first,
+   * keeping the EPERM ones for after the user namespace; mount always last. */
+  int later[16] = { 0 };
+  for (int k = 0; k < nfd; k++) {
+    int flag = (int)num(joins[k]->argv[0]);
+    if (flag == CLONE_NEWUSER || flag == CLONE_NEWNS) continue;
+    if (setns(fds[k], flag) == 0) later[k] = -1;
+    else if (errno == EPERM) later[k] = 1;
+    else die(errno, "join namespace", "setns %s", joins[k]->argv[1]);
   }
+  for (int pass = 0; pass < 3; pass++) {
+    for (int k = 0; k < nfd; k++) {
+      int flag = (int)num(joins[k]->argv[0]);
+      int now = pass == 0 ? flag == CLONE_NEWUSER : pass == 1 ? later[k] == 1 : flag == CLONE_NEWNS;
+      if (now && setns(fds[k], flag) < 0) die(errno, "join namespace", "setns %s", joins[k]->argv[1]);
+    }
+  }
+  for (int k = 0; k < nfd; k++) close(fds[k]);
 
   /* One unshare: the kernel makes the user namespace first, so every other
    * namespace created here is owned by it. `exec` creates none. */

@@ -6,6 +6,7 @@ import { UserError } from '../errors';
 import { mapText } from '../container/idmap';
 import { CLONE, type Plan } from '../container/plan';
 import type { ExecPlan } from '../container/exec-plan';
+import { idRuleText } from '../container/fakeroot';
 
 export const PROTOCOL_VERSION = '1';
 
@@ -81,8 +82,8 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   r.push(['caps', ...[c.bounding, c.effective, c.permitted, c.inheritable, c.ambient].map((b) => b.toString())]);
   if (p.noNewPrivileges) r.push(['nonewprivs']);
   // Installed after the ids are set (the filter would fake the runner's own calls).
-  const filter = (plan as Partial<Plan>).seccomp;
-  if (filter) r.push(['seccomp', filter.toString('hex')]);
+  const fr = (plan as Partial<Plan>).fakeroot;
+  if (fr) r.push(['seccomp', fr.program.toString('hex')], ['fakeids', ...fr.idRules.map(idRuleText)]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
 }

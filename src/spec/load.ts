@@ -29,10 +29,17 @@ export function loadBundle(bundleArg: string): Bundle {
 
   const configPath = path.join(bundle, 'config.json');
   let text: string;
+  let fd: number | undefined;
   try {
-    text = fs.readFileSync(configPath, 'utf8');
+    // O_NONBLOCK: a fifo (or device) named config.json must not hang create; it is refused below.
+    fd = fs.openSync(configPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    if (!fs.fstatSync(fd).isFile()) throw new UserError(`cannot read ${configPath}`, 'not a regular file');
+    text = fs.readFileSync(fd, 'utf8');
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`cannot read ${configPath}`, errnoText(err));
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return { bundle, configPath, config: validateConfig(parseJson(text, configPath)) };
 }

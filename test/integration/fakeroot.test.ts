@@ -1,0 +1,137 @@
+// Fake root, end to end: the built executable on a busybox bundle with a small
+// static probe (test/helpers/fakeroot-probe.c). As the unprivileged user
+// without /etc/subuid (single-id namespace) chown, set*id and device mknod
+// "succeed" and the process reads back the ids it set; as root (all ids
+// mapped) nothing is faked; ch-run-oci.fakeroot=never turns it off.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chroci, makeBundle, REPO, scratch, testUser, type As } from '../helpers/runtime';
+
+let probe: string;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chroci-fakeroot-'));
+beforeAll(() => {
+  probe = path.join(tmp, 'probe');
+  execFileSync('cc', ['-static', '-O2', '-o', probe, path.join(REPO, 'test/helpers/fakeroot-probe.c')]);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs SCRIPT (sh -c) in a fresh writable busybox bundle; returns stdout, stderr, status. */
+// What root needs to change owners and ids at all (runc's default spec has none of these).
+const ID_CAPS = ['CAP_CHOWN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_MKNOD', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER'];
+
+function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; debug?: boolean } = {}) {
+  const bundle = makeBundle(as, (c) => {
+    c.process.args = ['sh', '-c', script];
+    c.root.readonly = false;
+    for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set] = [...new Set([...c.process.capabilities[set], ...ID_CAPS])];
+    if (o.fakeroot) c.annotations = { ...(c.annotations ?? {}), 'ch-run-oci.fakeroot': o.fakeroot };
+    if (o.pidns === false) c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+  });
+  const bin = path.join(bundle, 'rootfs/bin');
+  fs.copyFileSync(probe, path.join(bin, 'probe'));
+  fs.chmodSync(path.join(bin, 'probe'), 0o755);
+  for (const applet of ['mknod', 'su']) if (!fs.existsSync(path.join(bin, applet))) fs.symlinkSync('busybox', path.join(bin, applet));
+  if (as === 'user') {
+    const u = testUser();
+    execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, bundle]);
+  }
+  const root = scratch(as);
+  const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], { as });
+  fs.rmSync(bundle, { recursive: true, force: true });
+  fs.rmSync(root, { recursive: true, force: true });
+  return r;
+}
+
+/** Supervisors (comm "chroci-fakeroot") still alive, owned by UID, after giving them a moment to see the end. */
+async function supervisors(uid: number): Promise<string[]> {
+  let left: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const r = spawnSync('ps', ['-o', 'pid=,comm=', '-u', String(uid)], { encoding: 'utf8' });
+    left = r.stdout.split('\n').filter((l) => / chroci-fakeroot$/.test(l));
+    if (!left.length) break;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  return left;
+}
+
+const CHOWN = 'touch /tmp/f && chown 1234:1234 /tmp/f; echo "chown=$?"; stat -c "owner=%u:%g" /tmp/f';
+const MKNOD = 'probe mknod /tmp/c c; probe mknod /tmp/b b; probe mknod /tmp/p p; ls /tmp; stat -c "%n %F" /tmp/p';
+
+describe('single-id (unprivileged user, no subuids): fake root by default', () => {
+  it('chown succeeds and the file keeps its single owner', () => {
+    const r = runIn('user', CHOWN);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('chown=0\n');
+    expect(r.stdout).toContain('owner=0:0\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('su-like id changes succeed and are read back; the process stays the single id', () => {
+    const r = runIn('user', 'probe ids; probe become 1000 1000; cat /proc/self/status | grep -E "^(Uid|Gid):";');
+    expect(r.stdout).toContain('uids=0,0,0 gids=0,0,0');
+    expect(r.stdout).toContain('setgroups=0\nsetresgid=0\nsetresuid=0\nuids=1000,1000,1000 gids=1000,1000,1000 groups=1000\n');
+    // What the kernel says: still uid 0 (the caller's uid outside).
+    expect(r.stdout).toMatch(/Uid:\s+0\s+0\s+0\s+0/);
+    expect(r.status).toBe(0);
+  });
+
+  it('a 32-bit caller cannot bypass it: int 0x80 setuid32 is faked and getuid32 reads it back', () => {
+    const r = runIn('user', 'probe i386 4321');
+    expect(r.stdout).toBe('setuid32=0\ngetuid32=4321\n');
+  });
+
+  it('the x32 numbers are covered (x32 chown returns 0 even where the kernel has no x32 ABI)', () => {
+    const r = runIn('user', 'touch /tmp/x; probe x32chown /tmp/x 55');
+    expect(r.stdout).toBe('x32chown=0\n');
+  });
+
+  it('mknod of char and block devices "succeeds" without creating them; fifos are made for real', () => {
+    const r = runIn('user', MKNOD);
+    expect(r.stdout).toContain('mknod=0\nmknod=0\nmknod=0\n');
+    expect(r.stdout).toContain('/tmp/p fifo\n');
+    expect(r.stdout).not.toMatch(/^[cb]$/m);
+  });
+
+  it('--debug says it is active', () => {
+    const r = runIn('user', 'true', { debug: true });
+    expect(r.stderr).toMatch(/debug: fakeroot: active \(single-id user namespace\)/);
+  });
+
+  it('without a pid namespace too, and its supervisor exits with the container', async () => {
+    const r = runIn('user', 'probe become 7 7 | tail -1', { pidns: false });
+    expect(r.stdout).toBe('uids=7,7,7 gids=7,7,7 groups=7\n');
+    expect(await supervisors(testUser().uid)).toEqual([]);
+  });
+
+  it('ch-run-oci.fakeroot=never: chown and setresuid fail as the kernel says', () => {
+    const r = runIn('user', `${CHOWN}; probe become 1000 1000`, { fakeroot: 'never', debug: true });
+    expect(r.stdout).toContain('chown=1\n');
+    expect(r.stderr).toMatch(/chown: \/tmp\/f: Invalid argument/);
+    expect(r.stdout).toMatch(/setgroups=-1 EPERM\nsetresgid=-1 EINVAL\nsetresuid=-1 EINVAL/);
+    expect(r.stderr).toMatch(/fakeroot: off \(ch-run-oci.fakeroot=never\)/);
+  });
+});
+
+describe.runIf(process.geteuid?.() === 0)('multi-id (root): no fake root', () => {
+  it('chown really changes the owner and id changes are real', () => {
+    const r = runIn('root', `${CHOWN}; probe become 1000 1000; grep -E "^Uid:" /proc/self/status`, { debug: true });
+    expect(r.stdout).toContain('chown=0\nowner=1234:1234\n');
+    expect(r.stdout).toContain('setgroups=0\nsetresgid=0\nsetresuid=0\nuids=1000,1000,1000');
+    expect(r.stderr).not.toMatch(/fakeroot/);
+  });
+
+  it('mknod of a device fails as the kernel says (no CAP_MKNOD over a user namespace)', () => {
+    const r = runIn('root', 'probe mknod /tmp/c c');
+    expect(r.stdout).toBe('mknod=-1 EPERM\n');
+  });
+
+  it('ch-run-oci.fakeroot=always fakes even here', () => {
+    const r = runIn('root', `${CHOWN}; probe become 1000 1000 | tail -1; grep -E "^Uid:" /proc/self/status`, { fakeroot: 'always' });
+    expect(r.stdout).toContain('chown=0\nowner=0:0\n');
+    expect(r.stdout).toContain('uids=1000,1000,1000');
+    expect(r.stdout).toMatch(/Uid:\s+0\s+0\s+0\s+0/);
+  });
+});
