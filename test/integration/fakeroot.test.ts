@@ -22,7 +22,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 // What root needs to change owners and ids at all (runc's default spec has none of these).
 const ID_CAPS = ['CAP_CHOWN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_MKNOD', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER'];
 
-function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; debug?: boolean } = {}) {
+function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; debug?: boolean; pidFile?: string } = {}) {
   const bundle = makeBundle(as, (c) => {
     c.process.args = ['sh', '-c', script];
     c.root.readonly = false;
@@ -39,18 +39,26 @@ function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; 
     execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, bundle]);
   }
   const root = scratch(as);
-  const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], { as });
+  const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', ...(o.pidFile ? ['--pid-file', o.pidFile] : []), '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], { as });
   fs.rmSync(bundle, { recursive: true, force: true });
   fs.rmSync(root, { recursive: true, force: true });
   return r;
 }
 
-/** Supervisors (comm "chroci-fakeroot") still alive, owned by UID, after giving them a moment to see the end. */
-async function supervisors(uid: number): Promise<string[]> {
+/**
+ * Supervisors (comm "chroci-fakeroot") of the container whose pid is PID still
+ * alive, after giving them a moment to see the end. Ours is in the container's
+ * session (the container process called setsid); other suites' containers may
+ * have their own supervisors running.
+ */
+async function supervisorsOf(pid: number): Promise<string[]> {
   let left: string[] = [];
   for (let i = 0; i < 50; i++) {
-    const r = spawnSync('ps', ['-o', 'pid=,comm=', '-u', String(uid)], { encoding: 'utf8' });
-    left = r.stdout.split('\n').filter((l) => / chroci-fakeroot$/.test(l));
+    const r = spawnSync('ps', ['-e', '-o', 'pid=,sid=,comm='], { encoding: 'utf8' });
+    left = r.stdout.split('\n').filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[2] === 'chroci-fakeroot' && Number(f[1]) === pid;
+    });
     if (!left.length) break;
     await new Promise((res) => setTimeout(res, 20));
   }
@@ -101,9 +109,12 @@ describe('single-id (unprivileged user, no subuids): fake root by default', () =
   });
 
   it('without a pid namespace too, and its supervisor exits with the container', async () => {
-    const r = runIn('user', 'probe become 7 7 | tail -1', { pidns: false });
+    const pidFile = path.join(scratch('user'), 'pid');
+    const r = runIn('user', 'probe become 7 7 | tail -1; ls /proc/*/comm | wc -l >/dev/null', { pidns: false, pidFile });
     expect(r.stdout).toBe('uids=7,7,7 gids=7,7,7 groups=7\n');
-    expect(await supervisors(testUser().uid)).toEqual([]);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(pid).toBeGreaterThan(1);
+    expect(await supervisorsOf(pid)).toEqual([]);
   });
 
   it('ch-run-oci.fakeroot=never: chown and setresuid fail as the kernel says', () => {
