@@ -54,10 +54,11 @@ function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; 
 async function supervisorsOf(pid: number): Promise<string[]> {
   let left: string[] = [];
   for (let i = 0; i < 50; i++) {
-    const r = spawnSync('ps', ['-e', '-o', 'pid=,sid=,comm='], { encoding: 'utf8' });
+    const r = spawnSync('ps', ['-e', '-o', 'pid=,sid=,stat=,comm='], { encoding: 'utf8' });
     left = r.stdout.split('\n').filter((l) => {
       const f = l.trim().split(/\s+/);
-      return f[2] === 'chroci-fakeroot' && Number(f[1]) === pid;
+      // A zombie has exited; reaping it is its new parent's business (init here).
+      return f[3] === 'chroci-fakeroot' && Number(f[1]) === pid && !f[2].startsWith('Z');
     });
     if (!left.length) break;
     await new Promise((res) => setTimeout(res, 20));
