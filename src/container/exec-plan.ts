@@ -10,6 +10,8 @@ import type { NamespaceType, Process } from '../spec/types';
 import { covers, parseIdMap, type IdRange } from './idmap';
 import { CLONE } from './plan';
 import { planProcess, type ProcessPlan } from './process';
+import { planFakeroot, type FakerootPlan } from './fakeroot';
+import type { OciConfig } from '../spec/types';
 
 export interface ExecPlan {
   kind: 'exec';
@@ -18,6 +20,8 @@ export interface ExecPlan {
   joins: { type: NamespaceType; flag: number; path: string }[];
   ids: { uid: number; gid: number; groups: number[] | null };
   process: ProcessPlan;
+  /** The same fake-root filter as the container's own process (single-id containers). */
+  fakeroot?: FakerootPlan;
 }
 
 /** What we learn about the running container from /proc/PID. */
@@ -64,7 +68,7 @@ export function readContainerView(pid: number): ContainerView {
   }
 }
 
-export function buildExecPlan(proc: Process | undefined, view: ContainerView): ExecPlan {
+export function buildExecPlan(proc: Process | undefined, view: ContainerView, annotations: Record<string, string> = {}): ExecPlan {
   const process = planProcess(proc);
   const user = proc?.user ?? {};
   const uid = user.uid ?? 0;
@@ -80,5 +84,7 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView): E
     flag: CLONE[type],
     path: `/proc/${view.pid}/ns/${file}`,
   }));
-  return { kind: 'exec', wait: false, preserveFds: 0, joins, ids: { uid, gid, groups }, process };
+  // Decided as for the container (same maps, same ch-run-oci.fakeroot directive).
+  const fakeroot = planFakeroot({ annotations } as OciConfig, { uidMap: view.uidMap, gidMap: view.gidMap });
+  return { kind: 'exec', wait: false, preserveFds: 0, joins, ids: { uid, gid, groups }, process, fakeroot };
 }

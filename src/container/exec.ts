@@ -19,7 +19,7 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   if (status !== 'running' && status !== 'created') {
     throw new UserError(`container "${id}"`, `cannot exec in a ${status} container`);
   }
-  const plan = buildExecPlan(proc, readContainerView(record.pid!));
+  const plan = buildExecPlan(proc, readContainerView(record.pid!), record.annotations);
   const launched = await launchRunner(plan, { wait: !o.detach, preserveFds: o.preserveFds, runnerDir: store.root });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;

@@ -1,12 +1,17 @@
 // Fake root: in a user namespace that maps a single uid or gid, package
 // managers and useradd fail on chown/setgroups/setresuid to ids that do not
 // exist there (buildah #3345: "setgroups 65534 failed"). A seccomp filter,
-// installed by the runner right before execve, answers those calls with
-// "success" without running them. Files keep the single owner, the process
-// keeps its id, device nodes are not created: only the error disappears.
+// installed by the runner right before execve, makes those calls succeed
+// without running them: chown and device mknod get 0 from the filter itself;
+// the set*id/get*id calls go to a supervisor in the runner (USER_NOTIF) that
+// keeps fake credentials per process, because programs read back what they
+// set (apt's sandbox: setresuid(_apt) then getuid() == _apt, or it refuses).
+// Files keep the single owner, the kernel's ids do not change, device nodes
+// are not created: only the errors disappear.
 //
-// The classic-BPF program is generated here from the table in syscalls.ts; the
-// runner installs the bytes as they are (record `seccomp HEX`).
+// The classic-BPF program and the supervisor's dispatch table are generated
+// here from the one table in syscalls.ts; the runner installs the bytes as
+// they are (records `seccomp HEX`, `fakeids AUDIT:NR:OP:WIDTH...`).
 import * as log from '../log';
 import type { OciConfig } from '../spec/types';
 import type { IdPlan, IdRange } from './idmap';

@@ -72,6 +72,9 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   close(pp->maps_w);
   close(pp->go_w);
   close(pp->hold_w);
+  /* Fake root's supervisor: forked here, while we are still in the caller's
+   * namespaces (see seccomp.c). */
+  start_fakeroot_supervisor(p);
 
   /* Namespaces given by path are joined while we are still in the caller's
    * user namespace, which owns them (podman's netns). For `exec` the plan
@@ -122,6 +125,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   pid_t c2 = fork();
   if (c2 < 0) die(errno, "fork", "container process");
   if (c2 == 0) run_c2(p, pp);
+  if (fakeroot_sock >= 0) close(fakeroot_sock); /* C2's now: EOF if it dies */
   close(pp->go_r);
   say(pp->sync_w, "pid %d\n", c2);
   close(pp->sync_w);

@@ -33,11 +33,22 @@ static rlim_t limit(const char *s) {
   return strcmp(s, "unlimited") ? (rlim_t)num(s) : RLIM_INFINITY;
 }
 
+/* RLIMIT_NOFILE's soft limit while we wait on the exec fifo: opening it needs
+ * a free fd, so a tiny soft limit (0, 1…) would kill the container at start.
+ * At create both limits are raised to at least this (a hard limit above the
+ * caller's still fails there, naming the field); the exact limits are set
+ * right before execve, where lowering them always works. */
+#define NOFILE_SETUP_SOFT 64
+
 void setup_process_create(const struct plan *p) {
   for (int i = 0; i < p->n; i++) {
     const struct rec *r = &p->recs[i];
     if (strcmp(r->tag, "rlimit")) continue;
     struct rlimit rl = { limit(r->argv[2]), limit(r->argv[3]) };
+    if ((int)num(r->argv[1]) == RLIMIT_NOFILE) {
+      if (rl.rlim_cur < NOFILE_SETUP_SOFT) rl.rlim_cur = NOFILE_SETUP_SOFT;
+      if (rl.rlim_max < NOFILE_SETUP_SOFT) rl.rlim_max = NOFILE_SETUP_SOFT;
+    }
     if (setrlimit((int)num(r->argv[1]), &rl) < 0)
       die(errno, "process.rlimits", "%s soft %s hard %s", r->argv[0], r->argv[2], r->argv[3]);
   }
@@ -119,7 +130,9 @@ static void set_caps_final(const struct rec *c) {
 void exec_container(const struct plan *p, const char *path) {
   const struct rec *pre = plan_find(p, "preserve");
   unsigned int keep = 3 + (pre ? (unsigned)num(pre->argv[0]) : 0);
-  /* Nothing but stdio and the preserved fds reaches the container. */
+  /* Nothing but stdio and the preserved fds reaches the container (the
+   * fake-root socket, kept here, is closed by install_seccomp). */
+  keep = fakeroot_keep_fd(keep);
   if (syscall(SYS_close_range, keep, ~0U, 0) < 0) die(errno, "exec", "close fds");
 
   const struct rec *caps = plan_find(p, "caps");
@@ -142,6 +155,13 @@ void exec_container(const struct plan *p, const char *path) {
   /* After our own id calls (the filter would fake them), before the final
    * capset (installing may need CAP_SYS_ADMIN, which that may drop). */
   install_seccomp(p);
+  /* RLIMIT_NOFILE only now: the fake-root filter needed one more fd. */
+  for (int i = 0; i < p->n; i++) {
+    const struct rec *r = &p->recs[i];
+    if (strcmp(r->tag, "rlimit") || (int)num(r->argv[1]) != RLIMIT_NOFILE) continue;
+    struct rlimit rl = { limit(r->argv[2]), limit(r->argv[3]) };
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die(errno, "process.rlimits", "%s soft %s", r->argv[0], r->argv[2]);
+  }
   if (caps) set_caps_final(caps);
   if (plan_find(p, "nonewprivs") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     die(errno, "process.noNewPrivileges", "prctl");

@@ -42,7 +42,12 @@ void setup_process_create(const struct plan *p);     /* after pivot, before the 
 const char *resolve_exec(const struct plan *p);      /* PATH lookup inside the container */
 void exec_container(const struct plan *p, const char *path) __attribute__((noreturn));
 
-/* seccomp.c: the fake-root filter (`seccomp HEX`), after the ids are set. */
+/* seccomp.c: fake root. C1 forks the supervisor (`fakeids`) before joining
+ * or creating namespaces; C2 keeps the socket to it across the fd cleanup and
+ * installs the filter (`seccomp HEX`) after the ids are set. */
+extern int fakeroot_sock;
+void start_fakeroot_supervisor(const struct plan *p);
+unsigned int fakeroot_keep_fd(unsigned int keep);
 void install_seccomp(const struct plan *p);
 
 /* child.c: C1 (namespaces) and C2 (container) */

@@ -4,13 +4,18 @@
  *                      a supervisor (SECCOMP_RET_USER_NOTIF).
  * The filter answers chown and device mknod with 0 by itself. The id calls
  * need memory: a program that calls setresuid(42) and then getuid() must see
- * 42 (apt's download sandbox checks exactly that). So a supervisor process,
- * forked here before the filter exists (it is not filtered itself), keeps fake
- * credentials per process and answers set* and get* calls from them. Nothing
- * changes in the kernel: the process keeps the single mapped id.
+ * 42 (apt's download sandbox checks exactly that). So a supervisor process
+ * keeps fake credentials per process and answers set* and get* calls from
+ * them. Nothing changes in the kernel: the process keeps the single mapped id.
  *
- * Supervisor lifetime: it exits when the listener reports POLLHUP, i.e. when
- * no filtered process is left; in a pid namespace it also dies with pid 1. */
+ * The supervisor is forked by C1 before it joins or creates any namespace:
+ * it lives in the caller's namespaces (pids and /proc are the host's view, it
+ * is not one of the container's processes for ps or kill --all) and, as the
+ * owner of the container's user namespace, may read and write the memory of
+ * its processes. It waits on a socket for C2, which installs the filter
+ * right before execve and sends the listener fd and its credentials. It exits
+ * on EOF (the container never started) or when the listener reports POLLHUP
+ * (no filtered process is left). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -41,17 +46,18 @@ static int hexval(char c) {
 }
 
 /* Installing a filter needs no_new_privs or CAP_SYS_ADMIN in our user
- * namespace; the supervisor needs CAP_SYS_PTRACE to read and write the
- * memory of processes that are not dumpable (setuid programs). After
- * setresuid to a non-zero uid the effective set is empty but the permitted
- * set is kept: raise it. The final capset that follows in exec_container
- * decides what the container itself gets. */
-static void raise_permitted(void) {
+ * namespace. After setresuid to a non-zero uid the effective set is empty
+ * (the permitted set is kept), so raise CAP_SYS_ADMIN for this one call; the
+ * final capset that follows in exec_container decides what the container
+ * really gets. */
+static void raise_sys_admin(void) {
   struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct d[2];
   if (syscall(SYS_capget, &h, d) < 0) return;
-  d[0].effective = d[0].permitted;
-  d[1].effective = d[1].permitted;
+  unsigned bit = 1U << (CAP_SYS_ADMIN % 32);
+  int i = CAP_SYS_ADMIN / 32;
+  if (!(d[i].permitted & bit) || (d[i].effective & bit)) return;
+  d[i].effective |= bit;
   syscall(SYS_capset, &h, d);
 }
 
@@ -142,6 +148,13 @@ static void copy_creds(struct creds *dst, const struct creds *src) {
  * inherits its parent's (fork copies credentials), or the initial ones when
  * the parent is unknown (or /proc is not this pid namespace's). */
 static struct creds *creds_of(pid_t tid) {
+  /* Fast path: the caller is a process we know (tid == tgid). A dead entry
+   * could only be hit after its pid was reused, which needs the pid counter
+   * to wrap between two sweeps (every 256 calls, and on every new entry). */
+  static unsigned calls;
+  if (++calls % 256 == 0) sweep();
+  struct creds *known = lookup(tid);
+  if (known) return known;
   pid_t tgid, ppid;
   task_ids(tid, &tgid, &ppid);
   if (!tgid) tgid = tid;
@@ -351,82 +364,120 @@ static void parse_rules(const struct rec *r) {
   }
 }
 
-/* Fills `initial` with the credentials the container process starts with. */
-static void read_initial(void) {
+/* ---- start-up ------------------------------------------------------------ */
+
+int fakeroot_sock = -1;
+
+/* The credentials the container process starts with, as "RUID EUID SUID
+ * RGID EGID SGID N GID..." (the supervisor cannot ask: it is in another user
+ * namespace). Read BEFORE the filter exists: afterwards these very calls
+ * would wait for the supervisor, which waits for this message. */
+static int creds_text(char *text, size_t size) {
   uid_t u[3];
-  gid_t g[3];
+  gid_t g[3], list[256];
   getresuid(&u[0], &u[1], &u[2]);
   getresgid(&g[0], &g[1], &g[2]);
-  for (int i = 0; i < 3; i++) initial.u[i] = u[i], initial.g[i] = g[i];
-  initial.u[3] = u[1];
-  initial.g[3] = g[1];
-  int n = getgroups(0, NULL);
-  if (n > 0) {
-    gid_t *gs = calloc((size_t)n, sizeof *gs);
-    initial.groups = calloc((size_t)n, sizeof(uint32_t));
-    if (gs && initial.groups && (n = getgroups(n, gs)) >= 0) {
-      for (int i = 0; i < n; i++) initial.groups[i] = gs[i];
-      initial.ngroups = n;
-    }
-    free(gs);
-  }
+  int n = getgroups(256, list);
+  if (n < 0) n = 0;
+  int len = snprintf(text, size, "%u %u %u %u %u %u %d", u[0], u[1], u[2], g[0], g[1], g[2], n);
+  for (int i = 0; i < n && len < (int)size - 16; i++) len += snprintf(text + len, size - (size_t)len, " %u", list[i]);
+  return len;
 }
 
-/* ---- installation (in C2, right before execve) ------------------------- */
-
-static int send_fd(int sock, int fd) {
-  char c = 'f';
-  struct iovec iov = { &c, 1 };
+/* The listener fd, with TEXT (creds_text) as the payload. */
+static int send_listener(int sock, int fd, char *text, int len) {
+  struct iovec iov = { text, (size_t)len + 1 };
   union {
     struct cmsghdr h;
     char buf[CMSG_SPACE(sizeof(int))];
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  } c;
+  memset(&c, 0, sizeof c);
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf };
   struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
+  return sendmsg(sock, &m, 0) == (ssize_t)iov.iov_len ? 0 : -1;
 }
 
-static int recv_fd(int sock) {
-  char c;
-  struct iovec iov = { &c, 1 };
+static int recv_listener(int sock) {
+  char text[4096];
+  struct iovec iov = { text, sizeof text - 1 };
   union {
     struct cmsghdr h;
     char buf[CMSG_SPACE(sizeof(int))];
-  } u;
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-  if (recvmsg(sock, &m, 0) != 1) return -1;
+  } c;
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf };
+  ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  if (n <= 0) return -1;
+  text[n] = '\0';
   struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
   if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
   int fd;
   memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  char *s = text, *end;
+  for (int i = 0; i < 6; i++) {
+    unsigned long v = strtoul(s, &end, 10);
+    if (i < 3) initial.u[i] = (uint32_t)v;
+    else initial.g[i - 3] = (uint32_t)v;
+    s = end;
+  }
+  initial.u[3] = initial.u[1];
+  initial.g[3] = initial.g[1];
+  int ng = (int)strtol(s, &end, 10);
+  s = end;
+  if (ng > 0 && (initial.groups = calloc((size_t)ng, sizeof(uint32_t)))) {
+    for (int i = 0; i < ng; i++, s = end) initial.groups[i] = (uint32_t)strtoul(s, &end, 10);
+    initial.ngroups = ng;
+  }
   return fd;
 }
 
-/* The supervisor: forked before the filter exists, so it is never filtered.
- * It drops every fd the container has (stdio pipes of buildah must reach EOF
- * when the container exits) and ignores the signals a terminal or a client
- * sends to the container's process group. */
-static void __attribute__((noreturn)) run_supervisor(int sock) {
-  int listener = recv_fd(sock);
-  if (listener < 0) _exit(0); /* the container failed before installing */
-  close(sock);
-  if (listener != 3 && dup2(listener, 3) == 3) close(listener), listener = 3;
-  syscall(SYS_close_range, 0, 2, 0);
-  syscall(SYS_close_range, 4, ~0U, 0);
-  setpgid(0, 0);
-  signal(SIGINT, SIG_IGN);
-  signal(SIGHUP, SIG_IGN);
-  signal(SIGTERM, SIG_IGN);
-  signal(SIGQUIT, SIG_IGN);
-  signal(SIGPIPE, SIG_IGN);
-  prctl(PR_SET_NAME, "chroci-fakeroot", 0, 0, 0);
-  supervise(listener);
+/* In C1, before any setns/unshare (see the top of this file). */
+void start_fakeroot_supervisor(const struct plan *p) {
+  const struct rec *ids = plan_find(p, "fakeids");
+  if (!ids) return;
+  parse_rules(ids);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die(errno, "fakeroot", "socketpair");
+  pid_t s = fork();
+  if (s < 0) die(errno, "fakeroot", "fork supervisor");
+  if (s == 0) {
+    /* Only the socket stays: the container's stdio (buildah reads those
+     * pipes to EOF) and the runner's pipes must not be held open here. */
+    if (dup3(sv[1], 3, O_CLOEXEC) != 3) _exit(1);
+    syscall(SYS_close_range, 0, 2, 0);
+    syscall(SYS_close_range, 4, ~0U, 0);
+    setsid();
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_NAME, "chroci-fakeroot", 0, 0, 0);
+    int listener = recv_listener(3);
+    close(3);
+    if (listener < 0) _exit(0); /* the container ended before it started */
+    supervise(listener);
+  }
+  close(sv[1]);
+  fakeroot_sock = sv[0];
 }
+
+/* exec_container closes every fd from KEEP up: move the socket to KEEP and
+ * return the new first fd to close. */
+unsigned int fakeroot_keep_fd(unsigned int keep) {
+  if (fakeroot_sock < 0) return keep;
+  if ((unsigned)fakeroot_sock != keep) {
+    if (dup3(fakeroot_sock, (int)keep, O_CLOEXEC) < 0) die(errno, "fakeroot", "move socket");
+    close(fakeroot_sock);
+    fakeroot_sock = (int)keep;
+  }
+  return keep + 1;
+}
+
+/* ---- installation (in C2, right before execve) ------------------------- */
 
 void install_seccomp(const struct plan *p) {
   const struct rec *r = plan_find(p, "seccomp");
@@ -444,37 +495,19 @@ void install_seccomp(const struct plan *p) {
   /* Same layout as struct sock_filter on a little-endian host (code u16, jt,
    * jf u8, k u32): TypeScript wrote it that way. */
   struct sock_fprog prog = { (unsigned short)(len / 16), (struct sock_filter *)bytes };
-  raise_permitted();
-
-  const struct rec *ids = plan_find(p, "fakeids");
-  if (!ids) {
+  raise_sys_admin();
+  if (fakeroot_sock < 0) {
+    /* No id calls to answer (no `fakeids`): the filter alone. */
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) die(errno, "fakeroot", "install seccomp filter");
-    free(bytes);
-    return;
+  } else {
+    char text[4096];
+    int len = creds_text(text, sizeof text);
+    int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (listener < 0) die(errno, "fakeroot", "install seccomp filter");
+    if (send_listener(fakeroot_sock, listener, text, len) < 0) die(errno, "fakeroot", "hand the filter to its supervisor");
+    close(listener);
+    close(fakeroot_sock);
+    fakeroot_sock = -1;
   }
-  parse_rules(ids);
-  read_initial();
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die(errno, "fakeroot", "socketpair");
-  /* Double fork: the supervisor is not our child (we are about to become
-   * the container's program, which must not find an unknown child). In a
-   * pid namespace it is re-parented to pid 1 all the same, and dies with it. */
-  pid_t mid = fork();
-  if (mid < 0) die(errno, "fakeroot", "fork supervisor");
-  if (mid == 0) {
-    close(sv[0]);
-    pid_t s = fork();
-    if (s < 0) _exit(1);
-    if (s == 0) run_supervisor(sv[1]);
-    _exit(0);
-  }
-  close(sv[1]);
-  int st;
-  while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {}
-  int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-  if (listener < 0) die(errno, "fakeroot", "install seccomp filter");
-  if (send_fd(sv[0], listener) < 0) die(errno, "fakeroot", "hand the filter to its supervisor");
-  close(listener);
-  close(sv[0]);
   free(bytes);
 }

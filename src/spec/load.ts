@@ -33,7 +33,8 @@ export function loadBundle(bundleArg: string): Bundle {
   try {
     // O_NONBLOCK: a fifo (or device) named config.json must not hang create; it is refused below.
     fd = fs.openSync(configPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    if (!fs.fstatSync(fd).isFile()) throw new UserError(`cannot read ${configPath}`, 'not a regular file');
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new UserError(`cannot read ${configPath}`, st.isDirectory() ? 'is a directory' : 'not a regular file');
     text = fs.readFileSync(fd, 'utf8');
   } catch (err) {
     if (err instanceof UserError) throw err;
@@ -41,7 +42,43 @@ export function loadBundle(bundleArg: string): Bundle {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-  return { bundle, configPath, config: validateConfig(parseJson(text, configPath)) };
+  const config = validateConfig(parseJson(text, configPath));
+  rejectNul(config, '');
+  return { bundle, configPath, config };
+}
+
+/**
+ * No string reaches a syscall with a NUL inside (it would be cut short, or
+ * refused deep in the runner naming no field): refused here with its pointer.
+ */
+export function rejectNul(root: unknown, base: string): void {
+  // An explicit stack, and pointers built only on failure: unknown fields
+  // may nest 100,000 deep, past the call stack (and past quadratic strings).
+  interface Node { value: unknown; key: string; up?: Node }
+  const pointer = (n: Node): string => {
+    const keys: string[] = [];
+    for (let at: Node | undefined = n; at?.up; at = at.up) keys.push(at.key.replace(/~/g, '~0').replace(/\//g, '~1'));
+    return base + keys.reverse().map((k) => `/${k}`).join('');
+  };
+  const bad = (n: Node): never => {
+    throw new UserError(`config.json: ${pointer(n) || '/'}`, 'must not contain a NUL byte');
+  };
+  const todo: Node[] = [{ value: root, key: '' }];
+  while (todo.length) {
+    const n = todo.pop()!;
+    const v = n.value;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) bad(n);
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => todo.push({ value: x, key: String(i), up: n }));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        const child = { value: x, key: k, up: n };
+        if (k.includes('\0')) bad(child);
+        todo.push(child);
+      }
+    }
+  }
 }
 
 /** JSON.parse with the error position turned into line:column (1-based), which editors understand. */

@@ -187,7 +187,7 @@ export const POLICY: readonly PolicyEntry[] = [
   {
     path: '/annotations/ch-run-oci.fakeroot',
     fate: 'supported',
-    note: 'directive: "auto" (default), "always" or "never" run the process as a fake root',
+    note: 'directive: fake-root seccomp filter (chown, set*id, setgroups, device mknod succeed without effect); "auto" (default): only in a single-id user namespace, "always", "never"; see FAKE ROOT',
   },
   {
     path: '/annotations/ch-run-oci.fakeroot (other values)',
@@ -253,7 +253,7 @@ export const POLICY: readonly PolicyEntry[] = [
   {
     path: '/linux/seccomp',
     fate: 'ignored',
-    note: 'no seccomp filter is installed; the process keeps the caller\'s filter',
+    note: 'the profile is not installed; the process keeps the caller\'s filter (plus the fake-root filter in a single-id namespace, see FAKE ROOT)',
     find: used('/linux/seccomp'),
   },
   { path: '/linux/rootfsPropagation', fate: 'supported', note: 'propagation of the root mount' },

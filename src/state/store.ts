@@ -7,6 +7,7 @@ import type * as Lockfile from 'proper-lockfile';
 import { UserError, errnoText } from '../errors';
 import * as log from '../log';
 import { checkId } from './id';
+import { isRunning, pidStartTime } from './status';
 
 export const STATE_FILE = 'state.json';
 
@@ -135,7 +136,7 @@ export class StateStore {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        if (this.exists(id)) return placeholder(id);
+        if (this.exists(id)) return { ...placeholder(id), ...this.lockHolder(id) };
         throw new UserError(`container "${id}"`, 'does not exist');
       }
       throw new UserError(`container "${id}"`, `cannot read ${file}: ${errnoText(err)}`);
@@ -190,6 +191,16 @@ export class StateStore {
     }
   }
 
+  /**
+   * For a directory without state.json: the process that holds its lock
+   * (create, between claim and its first write). A dead one makes the
+   * placeholder "stopped" (deriveStatus), so a killed create is not "creating" forever.
+   */
+  private lockHolder(id: string): Partial<ContainerRecord> {
+    const h = holderOf(this.lockPath(id));
+    return h ? { creatorPid: h.pid, creatorStartTime: h.start } : {};
+  }
+
   lockPath(id: string): string {
     return path.join(this.root, `.${checkId(id)}.lock`);
   }
@@ -203,17 +214,34 @@ export class StateStore {
     let pause = 10;
     for (;;) {
       try {
-        return await lockfile.lock(path.join(this.root, id), {
+        const release = await lockfile.lock(path.join(this.root, id), {
           lockfilePath,
           realpath: false,
           stale: this.staleMs,
           retries: 0,
           onCompromised: (err) => log.warn(`lock of container "${id}" was lost: ${err.message}`),
         });
+        // Who holds the lock, inside it: a holder killed with SIGKILL is
+        // recognised at once (breakDeadLock) instead of after staleMs.
+        const mark = path.join(lockfilePath, `${HOLDER}${process.pid}-${pidStartTime(process.pid) ?? 0}`);
+        try {
+          fs.writeFileSync(mark, '');
+        } catch {
+          // Without the mark only the mtime rule recovers the lock: slower, still correct.
+        }
+        return async () => {
+          try {
+            fs.unlinkSync(mark);
+          } catch {
+            // Never written, or taken over.
+          }
+          await release();
+        };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ELOCKED') throw new UserError(`container "${id}"`, `cannot lock ${lockfilePath}: ${errnoText(err)}`);
       }
+      if (breakDeadLock(lockfilePath)) continue;
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new UserError(`container "${id}"`, `busy: another ch-run-oci process holds ${lockfilePath}`);
@@ -223,6 +251,55 @@ export class StateStore {
       pause = Math.min(pause * 1.5, 200);
     }
   }
+}
+
+const HOLDER = 'holder-';
+const MARKLESS_MS = 2_000;
+
+/** The live-or-dead holder of a lock, from its mark: `holder-PID-STARTTIME`. */
+function holderOf(lockfilePath: string): { pid: number; start: string; mark: string } | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(lockfilePath);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    const m = /^holder-(\d+)-(\d+)$/.exec(name);
+    if (m) return { pid: Number(m[1]), start: m[2], mark: path.join(lockfilePath, name) };
+  }
+  return undefined;
+}
+
+/**
+ * A lock whose holder died (SIGKILL: no release) is made stale at once, so
+ * proper-lockfile takes it over on the next try. Only the waiter whose unlink
+ * of the mark succeeds does so: two waiters cannot both break one lock, and a
+ * new holder's fresh lock has a different mark.
+ */
+function breakDeadLock(lockfilePath: string): boolean {
+  const h = holderOf(lockfilePath);
+  if (!h) {
+    // No mark: the holder died between proper-lockfile's mkdir and writing
+    // its mark, or between removing it and the rmdir (a live holder spends
+    // well under a millisecond there). Such a lock is stale after MARKLESS_MS.
+    try {
+      if (Date.now() - fs.statSync(lockfilePath).mtimeMs < MARKLESS_MS || holderOf(lockfilePath)) return false;
+      fs.utimesSync(lockfilePath, 0, 0);
+    } catch {
+      return false;
+    }
+    return true;
+  }
+  if (isRunning(h.pid, h.start)) return false;
+  try {
+    fs.unlinkSync(h.mark);
+    fs.utimesSync(lockfilePath, 0, 0);
+  } catch {
+    return false;
+  }
+  log.debug(`lock ${lockfilePath}: holder ${h.pid} is gone; taking it over`);
+  return true;
 }
 
 function placeholder(id: string): ContainerRecord {

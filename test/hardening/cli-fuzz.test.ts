@@ -109,7 +109,9 @@ async function runOne(c: CliCase, i: number): Promise<{ what: string; problems: 
   if (c.live && r.steps[0].code !== 0) problems.push(`set-up create failed: ${r.steps[0].status} ${r.steps[0].stderr.trim()}`);
   // run and exec exit with the container process's status; sleep killed by a signal is 128+N.
   const passesStatus = c.verb === 'run' || c.verb === 'exec';
-  problems.push(...stepProblems(r.steps[k], passesStatus ? Array.from({ length: 256 }, (_, n) => n) : []).map((p) => `command: ${p}`));
+  // --debug adds debug lines and the stack of the error on purpose: there only the first line is the message.
+  const cmd = words.includes('--debug') ? { ...r.steps[k], stderr: r.steps[k].stderr.split('\n')[0] + '\n' } : r.steps[k];
+  problems.push(...stepProblems(cmd, passesStatus ? Array.from({ length: 256 }, (_, n) => n) : []).map((p) => `command: ${p}`));
   r.steps.slice(k + 1).forEach((s) => {
     // Cleaning up a bad id is itself a fuzz case: one line, exit 1 is fine.
     problems.push(...stepProblems(s).map((p) => `delete --force: ${p}`));

@@ -56,6 +56,10 @@ static void print_children(void)
 		char *p = strrchr(buf, ')');
 		char state;
 		int ppid;
+		/* Fake root's supervisor (single-id containers) is re-parented to us
+		 * too; it is not a container process and buildah never waits for it. */
+		if (strstr(buf, "(chroci-fakeroot)"))
+			continue;
 		if (p && sscanf(p + 2, "%c %d", &state, &ppid) == 2 && ppid == getpid())
 			printf("%d ", pid);
 	}

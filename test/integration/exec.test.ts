@@ -71,6 +71,18 @@ describe.each<As>(['root', 'user'])('exec as %s', (as) => {
     expect(rt('exec', 'nope', 'true').stderr).toMatch(/does not exist/);
   });
 
+  it('gets the same fake root as the container (single-id: chown succeeds)', () => {
+    const r = rt('exec', id, 'sh', '-c', 'touch /dev/shm/f && chown 1234:1234 /dev/shm/f && echo ok');
+    if (as === 'user') {
+      expect(r.stdout).toBe('ok\n');
+    } else {
+      // Root maps every id: no fake root, the kernel decides (the default
+      // spec grants no CAP_CHOWN, so the chown is refused for real).
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/chown.*(not permitted|Operation)/i);
+    }
+  });
+
   it('--user picks a mapped id; an unmapped one is a clear error', () => {
     const r = rt('exec', '--user', '1000:1000', id, 'id', '-u');
     if (as === 'root') {

@@ -3,7 +3,7 @@
 // without /etc/subuid (single-id namespace) chown, set*id and device mknod
 // "succeed" and the process reads back the ids it set; as root (all ids
 // mapped) nothing is faked; ch-run-oci.fakeroot=never turns it off.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,7 +22,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 // What root needs to change owners and ids at all (runc's default spec has none of these).
 const ID_CAPS = ['CAP_CHOWN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_MKNOD', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER'];
 
-function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; debug?: boolean; pidFile?: string } = {}) {
+function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; debug?: boolean; cwd?: string } = {}) {
   const bundle = makeBundle(as, (c) => {
     c.process.args = ['sh', '-c', script];
     c.root.readonly = false;
@@ -39,27 +39,38 @@ function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; 
     execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, bundle]);
   }
   const root = scratch(as);
-  const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', ...(o.pidFile ? ['--pid-file', o.pidFile] : []), '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], { as });
+  const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], { as, cwd: o.cwd });
   fs.rmSync(bundle, { recursive: true, force: true });
   fs.rmSync(root, { recursive: true, force: true });
   return r;
 }
 
 /**
- * Supervisors (comm "chroci-fakeroot") of the container whose pid is PID still
- * alive, after giving them a moment to see the end. Ours is in the container's
- * session (the container process called setsid); other suites' containers may
- * have their own supervisors running.
+ * Supervisors (comm "chroci-fakeroot") started from directory CWD (the
+ * runtime's cwd, which the supervisor keeps) that are still alive, after
+ * giving them a moment to see the end. Other suites' containers may have
+ * supervisors of their own running meanwhile.
  */
-async function supervisorsOf(pid: number): Promise<string[]> {
-  let left: string[] = [];
-  for (let i = 0; i < 50; i++) {
-    const r = spawnSync('ps', ['-e', '-o', 'pid=,sid=,stat=,comm='], { encoding: 'utf8' });
-    left = r.stdout.split('\n').filter((l) => {
-      const f = l.trim().split(/\s+/);
+function supervisorsNow(cwd: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${e}/status`, 'utf8');
       // A zombie has exited; reaping it is its new parent's business (init here).
-      return f[3] === 'chroci-fakeroot' && Number(f[1]) === pid && !f[2].startsWith('Z');
-    });
+      if (!/^Name:\s+chroci-fakeroot$/m.test(status) || /^State:\s+Z/m.test(status)) continue;
+      if (fs.readlinkSync(`/proc/${e}/cwd`) === cwd) out.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+async function supervisorsLeft(cwd: string): Promise<number[]> {
+  let left: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    left = supervisorsNow(cwd);
     if (!left.length) break;
     await new Promise((res) => setTimeout(res, 20));
   }
@@ -110,12 +121,34 @@ describe('single-id (unprivileged user, no subuids): fake root by default', () =
   });
 
   it('without a pid namespace too, and its supervisor exits with the container', async () => {
-    const pidFile = path.join(scratch('user'), 'pid');
-    const r = runIn('user', 'probe become 7 7 | tail -1; ls /proc/*/comm | wc -l >/dev/null', { pidns: false, pidFile });
+    const cwd = scratch('user');
+    const r = runIn('user', 'probe become 7 7 | tail -1', { pidns: false, cwd });
     expect(r.stdout).toBe('uids=7,7,7 gids=7,7,7 groups=7\n');
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-    expect(pid).toBeGreaterThan(1);
-    expect(await supervisorsOf(pid)).toEqual([]);
+    expect(await supervisorsLeft(cwd)).toEqual([]);
+  });
+
+  it('the supervisor is not one of the container\'s processes (ps) and holds none of its fds', async () => {
+    const cwd = scratch('user');
+    const root = scratch('user');
+    const bundle = makeBundle('user', (c) => {
+      c.process.args = ['sh', '-c', 'id -u >/dev/null; sleep 30'];
+    });
+    try {
+      const run = chroci(['--root', root, 'run', '--detach', '--bundle', bundle, 'frps'], { as: 'user', cwd });
+      expect(run.status, run.stderr).toBe(0);
+      const pids: number[] = JSON.parse(chroci(['--root', root, 'ps', '--format', 'json', 'frps'], { as: 'user' }).stdout);
+      expect(pids.length).toBe(1);
+      const sup = supervisorsNow(cwd);
+      expect(sup.length).toBe(1);
+      expect(pids).not.toContain(sup[0]);
+      const fds = fs.readdirSync(`/proc/${sup[0]}/fd`).map((f) => fs.readlinkSync(`/proc/${sup[0]}/fd/${f}`));
+      expect(fds).toEqual(['anon_inode:seccomp notify']);
+      expect(chroci(['--root', root, 'kill', 'frps', 'KILL'], { as: 'user' }).status).toBe(0);
+      expect(await supervisorsLeft(cwd)).toEqual([]);
+    } finally {
+      chroci(['--root', root, 'delete', '--force', 'frps'], { as: 'user' });
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
   });
 
   it('ch-run-oci.fakeroot=never: chown and setresuid fail as the kernel says', () => {

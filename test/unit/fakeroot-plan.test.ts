@@ -1,7 +1,7 @@
 // When the fake-root filter is planned: auto = single-id user namespace only,
 // the annotation overrides, unknown host architectures get none; --debug says so.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { decodeProgram, fakerootProgram, isSingleId, planFakeroot } from '../../src/container/fakeroot';
+import { decodeProgram, fakerootProgram, idRules, idRuleText, isSingleId, planFakeroot } from '../../src/container/fakeroot';
 import { buildPlan } from '../../src/container/plan';
 import { parseIdMap } from '../../src/container/idmap';
 import { planRecords } from '../../src/runner/protocol';
@@ -55,7 +55,10 @@ describe('planFakeroot', () => {
   ] as const)('%s, %#: installed=%s', (_l, mode, ids, on) => {
     const filter = planFakeroot(config(mode), ids, 'x64');
     expect(filter !== undefined).toBe(on);
-    if (filter) expect(decodeProgram(filter)).toEqual(fakerootProgram('x64'));
+    if (filter) {
+      expect(decodeProgram(filter.program)).toEqual(fakerootProgram('x64'));
+      expect(filter.idRules.length).toBeGreaterThan(40);
+    }
   });
 
   it('--debug says when it is active and why', () => {
@@ -91,16 +94,21 @@ describe('in the runner plan', () => {
     stateDir: '/s',
     caller: { euid: 1000, egid: 1000, uidMap: parseIdMap(map), gidMap: parseIdMap(map), canSetIds },
   });
-  it('single-id caller: a seccomp record holding the program as hex', () => {
+  it('single-id caller: a seccomp record holding the program as hex, and the supervisor\'s rules', () => {
     const plan = buildPlan(config(), ctx(false, '0 0 4294967295'));
-    const rec = planRecords(plan).find((r) => r[0] === 'seccomp');
+    const recs = planRecords(plan);
+    const rec = recs.find((r) => r[0] === 'seccomp');
     if (process.arch !== 'x64' && process.arch !== 'arm64') return expect(rec).toBeUndefined();
     expect(rec).toBeDefined();
     expect(rec![1]).toMatch(/^([0-9a-f]{16})+$/);
     expect(decodeProgram(Buffer.from(rec![1], 'hex'))).toEqual(fakerootProgram());
+    const ids = recs.find((r) => r[0] === 'fakeids')!;
+    expect(ids.slice(1)).toEqual(idRules().map(idRuleText));
+    if (process.arch === 'x64') expect(ids).toContain(`${0xc000003e}:117:setresuid:32`);
   });
   it('caller with all ids (root): no seccomp record', () => {
     const plan = buildPlan(config(), ctx(true, '0 0 4294967295'));
     expect(planRecords(plan).map((r) => r[0])).not.toContain('seccomp');
+    expect(planRecords(plan).map((r) => r[0])).not.toContain('fakeids');
   });
 });
