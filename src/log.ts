@@ -48,8 +48,9 @@ export function warn(msg: string): void {
   toFile('warning', msg);
 }
 
-/** The one line of a failure. */
+/** The one line of a failure (a newline carried in from a config value is shown escaped). */
 export function error(msg: string): void {
+  msg = msg.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
   process.stderr.write(`ch-run-oci: ${msg}\n`);
   toFile('error', msg);
 }

@@ -40,13 +40,15 @@ function quantile(sorted, q) {
 }
 function summarize(r) {
   const t = [...r.times].sort((a, b) => a - b).map(ms);
+  const mean = t.reduce((x, y) => x + y, 0) / t.length;
+  const sd = t.length > 1 ? Math.sqrt(t.reduce((x, y) => x + (y - mean) ** 2, 0) / (t.length - 1)) : 0;
   return {
     runs: t.length,
     median_ms: quantile(t, 0.5),
     p25_ms: quantile(t, 0.25),
     p75_ms: quantile(t, 0.75),
-    mean_ms: ms(r.mean),
-    stddev_ms: ms(r.stddev ?? 0),
+    mean_ms: mean,
+    stddev_ms: sd,
     min_ms: t[0],
     max_ms: t[t.length - 1],
     user_ms: ms(r.user),
@@ -54,12 +56,34 @@ function summarize(r) {
   };
 }
 
+/** The results of GROUP, its rounds (GROUP.rN.json, see scripts/bench's hf) merged per command. */
+function readGroup(g) {
+  const files = fs.readdirSync(dir).filter((f) => f === `${g}.json` || new RegExp(`^${g}\\.r\\d+\\.json$`).test(f));
+  if (!files.length) return undefined;
+  const merged = new Map();
+  for (const f of files.sort()) {
+    for (const r of JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).results) {
+      const m = merged.get(r.command) ?? { times: [], user: 0, system: 0 };
+      // user/system are hyperfine's means: weigh them by the round's runs.
+      m.user += r.user * r.times.length;
+      m.system += r.system * r.times.length;
+      m.times.push(...r.times);
+      merged.set(r.command, m);
+    }
+  }
+  for (const m of merged.values()) {
+    m.user /= m.times.length;
+    m.system /= m.times.length;
+  }
+  return merged;
+}
+
 const groups = {};
 for (const [g] of GROUPS) {
-  const file = path.join(dir, `${g}.json`);
-  if (!fs.existsSync(file)) continue;
+  const merged = readGroup(g);
+  if (!merged) continue;
   const rows = {};
-  for (const r of JSON.parse(fs.readFileSync(file, 'utf8')).results) rows[r.command] = summarize(r);
+  for (const [name, r] of merged) rows[name] = summarize(r);
   // Ratios within the group: to node -e 0 and to crun doing the same thing.
   const crunRow = Object.keys(rows).find((n) => n.startsWith('crun-'));
   for (const [name, row] of Object.entries(rows)) {
@@ -105,7 +129,7 @@ const f2 = (x) => (x === undefined || x === null ? '' : x.toFixed(2));
 const lines = [];
 lines.push(`ch-run-oci bench ${meta.date ?? ''}${meta.quick ? ' (--quick)' : ''}: ${meta.machine ?? ''}`);
 if (meta.versions) lines.push(meta.versions);
-lines.push(`hyperfine: ${meta.runs} runs after ${meta.warmup} warm-up (buildah: ${meta.buildahRuns}); times in ms`);
+lines.push(`hyperfine: ${meta.runs} runs per command in ${meta.rounds} interleaved rounds, ${meta.warmup} warm-up runs each (buildah: ${meta.buildahRuns} runs); times in ms`);
 const head = ['command', 'median', 'p25-p75', 'σ', 'min-max', '× node', '× crun'];
 const table = [];
 for (const [g, title] of GROUPS) {

@@ -1,11 +1,12 @@
-// Bundles src/main.ts into dist/bundle/ for the single executable (esbuild).
-//
-// Two large leaves are kept out of main.js, in dist/bundle/lazy/: yargs (only
-// the full command line needs it; the hot verbs' fast path never does) and
-// the generated schema validators (only create/exec need them). V8 parses all
-// of main.js on every start, so each byte there costs every invocation
-// (measured: ~9 ms for the 337 kB single bundle). Both leaves hold no state
-// shared with our modules, so loading them as separate files changes nothing.
+// Bundles the program into dist/bundle/ for the single executable (esbuild):
+//   main.js   src/boot.ts: the entry point; loads the rest with V8 code caches
+//   app.js    src/main.ts and everything it imports, except:
+//   lazy/yargs.js, lazy/validators.js: two large leaves only some verbs need
+//             (the full command line; create/exec's schema validation)
+// V8 parses all of a script on every start, so every byte in app.js costs
+// every invocation (measured: ~9 ms for the 337 kB single bundle). Both
+// leaves hold no state shared with our modules, so loading them as separate
+// scripts changes nothing else. Code caches: scripts/lib/code-cache.mjs.
 //
 // Usage: node scripts/lib/bundle.mjs OUTDIR
 import * as esbuild from 'esbuild';
@@ -14,7 +15,7 @@ import * as path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const outdir = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'bundle'));
 
-// import specifier (as written in src/) → file under OUTDIR/lazy/, and its entry point.
+// import specifier (as written in src/) → script under OUTDIR/lazy/, and its entry point.
 const LAZY = [
   { filter: /^yargs\/yargs$/, file: 'yargs.js', entry: 'node_modules/yargs/yargs' },
   { filter: /^\.\/generated\/validators(\.js)?$/, file: 'validators.js', entry: 'src/spec/generated/validators.js' },
@@ -48,6 +49,8 @@ const assertShim = {
   },
 };
 
+// An import of a lazy leaf becomes a call of boot.ts's loader (it runs the
+// leaf's script with its code cache).
 const seen = new Set();
 const lazyPlugin = {
   name: 'lazy-leaves',
@@ -55,14 +58,18 @@ const lazyPlugin = {
     for (const l of LAZY) {
       build.onResolve({ filter: l.filter }, () => {
         seen.add(l.file);
-        // Relative to main.js at run time (pkg keeps dist/bundle's layout under /snapshot).
-        return { path: `./lazy/${l.file}`, external: true };
+        return { path: l.file, namespace: 'lazy-leaf' };
       });
     }
+    build.onLoad({ filter: /.*/, namespace: 'lazy-leaf' }, (args) => ({
+      contents: `module.exports = globalThis[Symbol.for('ch-run-oci.load')](${JSON.stringify(`lazy/${args.path}`)});`,
+      loader: 'js',
+    }));
   },
 };
 
-await esbuild.build({ ...common, alias: ALIAS, entryPoints: ['src/main.ts'], outfile: path.join(outdir, 'main.js'), plugins: [lazyPlugin, assertShim] });
+await esbuild.build({ ...common, entryPoints: ['src/boot.ts'], outfile: path.join(outdir, 'main.js') });
+await esbuild.build({ ...common, alias: ALIAS, entryPoints: ['src/main.ts'], outfile: path.join(outdir, 'app.js'), plugins: [lazyPlugin, assertShim] });
 for (const l of LAZY) {
   // A leaf nobody imports any more would be carried for nothing; one that moved would fail at run time.
   if (!seen.has(l.file)) throw new Error(`bundle: nothing imports ${l.entry} any more; update scripts/lib/bundle.mjs`);

@@ -3,8 +3,9 @@ import { openStore } from './global';
 import { containerId } from './args';
 import { observe } from '../container/lifecycle';
 import { stateJson } from '../state/status';
+import { writeStdout } from '../stdout';
 
 export async function state(a: Record<string, unknown>, g: GlobalOptions): Promise<void> {
   const { record, status } = observe(openStore(g), containerId(a));
-  process.stdout.write(JSON.stringify(stateJson(record, status), null, 2) + '\n');
+  writeStdout(JSON.stringify(stateJson(record, status), null, 2) + '\n');
 }

@@ -72,6 +72,9 @@ const char *resolve_exec(const struct plan *p) {
   if (strchr(arg0, '/')) {
     struct stat st;
     if (stat(arg0, &st) < 0) die(errno, "exec", "%s", arg0);
+    /* A directory or a file without x bits would fail execve only after
+     * start; refuse it here, at create, like runc's lookup does. */
+    if (!executable(arg0)) die(EACCES, "exec", "%s", arg0);
     return arg0;
   }
   const struct rec *pr = plan_find(p, "path");

@@ -84,6 +84,12 @@ async function runOne(c: CliCase, i: number): Promise<{ what: string; problems: 
   const caseDir = path.join(work, `case${i}`);
   fs.mkdirSync(path.join(caseDir, 'out'), { recursive: true, mode: 0o755 });
   execFileSync('mkfifo', [path.join(caseDir, 'fifo')]);
+  // The case's own bundle (config copied, rootfs shared): fuzzed words like
+  // `--log BUNDLE/config.json` may write into it, never into the shared one.
+  const bundle = path.join(caseDir, 'bundle');
+  fs.mkdirSync(bundle);
+  fs.copyFileSync(path.join(bundles[c.as], 'config.json'), path.join(bundle, 'config.json'));
+  fs.symlinkSync(path.join(bundles[c.as], 'rootfs'), path.join(bundle, 'rootfs'));
   const root = path.join(caseDir, 'state');
   if (c.as === 'user') {
     const u = testUser();
@@ -92,11 +98,11 @@ async function runOne(c: CliCase, i: number): Promise<{ what: string; problems: 
   const as = c.as;
   // The fuzzed words never choose the state root: it stays this case's own.
   const words = [...c.globalsFirst, ...(c.verb ? [{ kind: 'word' as const, value: c.verb }] : []), ...c.tokens]
-    .map((t) => expand(t, caseDir, bundles[as]))
+    .map((t) => expand(t, caseDir, bundle))
     .map((w) => (w === '--root' || w.startsWith('--root=') ? '--bogus' : w));
   const fuzzed: Step = { as, args: ['--root', root, ...words] };
   const steps: Step[] = [];
-  if (c.live) steps.push({ as, args: ['--root', root, 'create', '--bundle', bundles[as], 'live'] });
+  if (c.live) steps.push({ as, args: ['--root', root, 'create', '--bundle', bundle, 'live'] });
   steps.push(fuzzed);
   // Clean up whatever the command made: every id it may have created.
   steps.push({ as, args: ['--root', root, 'delete', '--force', 'live'] });

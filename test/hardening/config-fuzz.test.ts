@@ -62,7 +62,7 @@ interface Outcome {
   namedExactly: boolean;
 }
 
-const NAMES_A_FIELD = /^ch-run-oci: (?:[^:]*\b(?:ociVersion|process|root|mounts?|hostname|domainname|linux|hooks|annotations|config\.json|bundle|rootfs|exec)\b)/;
+const NAMES_A_FIELD = /^ch-run-oci: (?:[^:]*\b(?:ociVersion|process|root|mounts?|hostname|domainname|linux|hooks|annotations|config\.json|bundle|rootfs|exec|namespace)\b)/;
 
 async function runOne(c: ConfigCase, i: number): Promise<Outcome> {
   const base = bases[c.base];

@@ -111,12 +111,12 @@ describe('fast path', () => {
     // Each global option absent, before the verb or after it.
     const globals = fc.tuple(
       ...[valued('--root', ['/r', 'state']), valued('--log', ['/l']), valued('--log-format', ['json', 'text']),
-        fc.constant(['--debug']), fc.constant(['--systemd-cgroup'])].map((a) => fc.tuple(maybe(a), fc.boolean())),
+        fc.constant<string[]>(['--debug']), fc.constant<string[]>(['--systemd-cgroup'])].map((a) => fc.tuple(maybe(a), fc.boolean())),
     );
     const optionsOf: Record<string, fc.Arbitrary<string[]>[]> = {
       create: [fc.oneof(valued('--bundle', ['/b', '.']), valued('-b', ['/b'])), valued('--pid-file', ['/p']),
-        valued('--console-socket', ['/s']), valued('--preserve-fds', ['0', '2', 'x']), fc.constant(['--no-pivot']),
-        fc.constant(['--no-new-keyring'])],
+        valued('--console-socket', ['/s']), valued('--preserve-fds', ['0', '2', 'x']), fc.constant<string[]>(['--no-pivot']),
+        fc.constant<string[]>(['--no-new-keyring'])],
       kill: [fc.constantFrom(['--all'], ['-a'])],
       delete: [fc.constantFrom(['--force'], ['-f'])],
     };
