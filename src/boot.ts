@@ -13,7 +13,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import Module from 'node:module';
 
 const LOADER = Symbol.for('ch-run-oci.load');
 const TRAIN_ENV = 'CH_RUN_OCI_CODE_CACHE_OUT';
@@ -23,6 +22,10 @@ const CHECK_ENV = 'CH_RUN_OCI_CODE_CACHE_CHECK';
 const packaged = (process as { pkg?: unknown }).pkg !== undefined;
 const trainDir = packaged ? undefined : process.env[TRAIN_ENV];
 const ran: [string, vm.Script][] = [];
+
+// What Node wraps a CommonJS module in; a code cache fits only this exact text.
+const wrap = (source: string): string =>
+  `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
 
 /** Runs dist/bundle/NAME as a CommonJS module and returns its exports. */
 function load(name: string): unknown {
@@ -36,7 +39,7 @@ function load(name: string): unknown {
       // Built without a cache: compile as usual.
     }
   }
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const script = new vm.Script(wrap(source), { filename: file, cachedData });
   if (cachedData && script.cachedDataRejected && process.env[CHECK_ENV]) {
     process.stderr.write(`ch-run-oci: code cache of ${name} rejected\n`);
   }

@@ -69,7 +69,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work]);
+  if (work) execFileSync('rm', ['-rf', work, ...Object.values(bundles).filter(Boolean)]);
 });
 
 function expand(t: Token, caseDir: string, bundle: string): string {

@@ -21,7 +21,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work]);
+  if (work) execFileSync('rm', ['-rf', work, ...Object.values(bundles).filter(Boolean)]);
 });
 
 describe('concurrency', () => {

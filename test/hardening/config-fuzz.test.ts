@@ -45,7 +45,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work]);
+  if (work) execFileSync('rm', ['-rf', work, ...Object.values(rootfs).filter(Boolean).map((r) => path.dirname(r))]);
 });
 
 /** Words a message must contain (one of) to "name the field". */

@@ -25,7 +25,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work]);
+  if (work) execFileSync('rm', ['-rf', work, ...Object.values(bundles).filter(Boolean)]);
 });
 
 function userDir(name: string, as: As): string {

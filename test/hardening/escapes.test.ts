@@ -12,6 +12,8 @@ import { EXE, REPO, asArgv, chroci, defaultEnv, makeBundle, testUser, type As } 
 import { figure, hardenDir, ownedDir, pool, rootLeftovers, runCase, stepProblems } from '../helpers/fuzz';
 
 let work: string;
+/** Bundles made in the system temp dir, removed at the end. */
+const made: string[] = [];
 const SIDES: As[] = ['root', 'user'];
 
 beforeAll(() => {
@@ -19,12 +21,13 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work]);
+  if (work) execFileSync('rm', ['-rf', work, ...made]);
 });
 
 /** A fresh bundle for `as`, its config edited, plus a private state root. */
 function setup(as: As, name: string, edit: (c: any) => void): { bundle: string; root: string } {
   const bundle = makeBundle(as, edit);
+  made.push(bundle);
   fs.chmodSync(bundle, 0o755);
   return { bundle, root: path.join(ownedDir(work, `${name}-${as}`, as), 'state') };
 }
@@ -108,6 +111,7 @@ describe('the state root', () => {
     const parent = ownedDir(work, 'ids', 'root');
     const root = path.join(parent, 'state');
     const bundle = makeBundle('root', (c) => { c.process.args = ['true']; });
+    made.push(bundle);
     for (const id of ['..', '../x', '../../etc', '/etc', 'a/../../b', '.', 'x/..', 'a\nb', '.hidden']) {
       for (const verb of [['create', '--bundle', bundle], ['state'], ['delete', '--force'], ['kill'], ['start'], ['ps']]) {
         const r = chroci(['--root', root, ...verb, id]);

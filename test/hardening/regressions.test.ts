@@ -8,17 +8,20 @@ import { chroci, makeBundle, type As } from '../helpers/runtime';
 import { hardenDir, ownedDir, rootLeftovers } from '../helpers/fuzz';
 
 let work: string;
+/** Bundles made in the system temp dir, removed at the end. */
+const made: string[] = [];
 
 beforeAll(() => {
   work = hardenDir('regr');
 });
 
 afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work]);
+  if (work) execFileSync('rm', ['-rf', work, ...made]);
 });
 
 function bundle(as: As, edit: (c: any) => void): string {
   const b = makeBundle(as, edit);
+  made.push(b);
   fs.chmodSync(b, 0o755);
   return b;
 }

@@ -23,7 +23,7 @@ describe.each<As>(['root', 'user'])('processes as %s', (as) => {
     const argv = asArgv(as, [EXE, '--root', root, 'run', '--bundle', bundle, 'sig'], defaultEnv(as));
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout!.on('data', (d) => (out += d));
     const status = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
     await until(() => out.includes('ready'));
     child.kill('SIGTERM');
@@ -69,8 +69,8 @@ describe.each<As>(['root', 'user'])('processes as %s', (as) => {
     fs.closeSync(fd);
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
     expect(err).toBe('');
     expect(code).toBe(0);
