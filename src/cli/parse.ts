@@ -20,6 +20,17 @@ const UNSUPPORTED_VERBS: Record<string, string> = {
   events: 'display container events',
 };
 
+/** The options create and run share (run adds its own). */
+function createOptions(c: Argv): Argv {
+  return idArg(c)
+        .option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)', requiresArg: true })
+        .option('pid-file', { type: 'string', describe: 'write the container process id here', requiresArg: true })
+        .option('console-socket', { type: 'string', describe: 'terminal socket (not supported: an error)', requiresArg: true })
+        .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3) to the container', requiresArg: true })
+    .option('no-pivot', { type: 'boolean', describe: 'move the root into place and chroot instead of pivot_root' })
+    .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' });
+}
+
 // Ids are optional to yargs so that a missing one gets our own message (commands/args.ts).
 function idArg(y: Argv): Argv {
   return y.positional('id', { type: 'string', describe: 'container id' });
@@ -85,28 +96,15 @@ export function buildCli(fullArgv: string[]): Argv {
     .option('rootless', { type: 'string', describe: 'accepted for runc compatibility (true|false|auto); always rootless' })
     .option('criu', { type: 'string', hidden: true, requiresArg: true })
     .middleware((a) => configureFromArgs(a), true)
-    .command('create [id]', 'create a container (it waits for start)', (c) =>
-      idArg(c)
-        .option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)', requiresArg: true })
-        .option('pid-file', { type: 'string', describe: 'write the container process id here', requiresArg: true })
-        .option('console-socket', { type: 'string', describe: 'terminal socket (not supported: an error)', requiresArg: true })
-        .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3) to the container', requiresArg: true })
-        .option('no-pivot', { type: 'boolean', describe: 'move the root into place and chroot instead of pivot_root' })
-        .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' }),
+    .command('create [id]', 'create a container (it waits for start)', createOptions,
       verb('create', async (a, g) => (await import('../commands/create')).create(a, g)),
     )
     .command('start [id]', 'start the user program of a created container', idArg,
       verb('start', async (a, g) => (await import('../commands/start')).start(a, g)))
     .command('run [id]', 'create, start and wait for a container; exits with its status', (c) =>
-      idArg(c)
-        .option('bundle', { alias: 'b', type: 'string', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)', requiresArg: true })
-        .option('pid-file', { type: 'string', describe: 'write the container process id here', requiresArg: true })
-        .option('console-socket', { type: 'string', describe: 'terminal socket (not supported: an error)', requiresArg: true })
-        .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3) to the container', requiresArg: true })
+      createOptions(c)
         .option('detach', { alias: 'd', type: 'boolean', describe: 'return after start instead of waiting' })
         .option('keep', { type: 'boolean', describe: 'keep the container after it exits' })
-        .option('no-pivot', { type: 'boolean', describe: 'move the root into place and chroot instead of pivot_root' })
-        .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' })
         .option('no-subreaper', { type: 'boolean', describe: 'accepted; ignored' }),
       verb('run', async (a, g) => (await import('../commands/run')).run(a, g)))
     .command('state [id]', 'print the state of a container as JSON', idArg,

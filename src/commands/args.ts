@@ -1,6 +1,7 @@
 // Small checks shared by the verbs: argument values that yargs cannot check.
 import { UserError } from '../errors';
 import { checkId } from '../state/id';
+import type { CreateOptions } from '../container/lifecycle';
 
 export function containerId(a: Record<string, unknown>): string {
   if (a.id === undefined || a.id === '') {
@@ -14,6 +15,19 @@ export function preserveFds(a: Record<string, unknown>): number {
   const raw = String(a.preserveFds ?? '0');
   if (!/^\d{1,4}$/.test(raw)) throw new UserError(`--preserve-fds "${raw}"`, 'must be a whole number');
   return Number(raw);
+}
+
+/** What create and run pass to createContainer from their shared options. */
+export function createOptions(a: Record<string, unknown>, wait: boolean): CreateOptions {
+  return {
+    id: containerId(a),
+    bundle: String(a.bundle),
+    pidFile: a.pidFile as string | undefined,
+    consoleSocket: noTerminal(a),
+    preserveFds: preserveFds(a),
+    noPivot: Boolean(a.noPivot),
+    wait,
+  };
 }
 
 export function noTerminal(a: Record<string, unknown>): string | undefined {

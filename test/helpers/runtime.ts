@@ -107,3 +107,21 @@ export function makeBundle(as: As, edit?: (config: any) => void): string {
   chownTree(dir, as);
   return dir;
 }
+
+/** Polls pred every 20 ms until it holds; throws after ms. */
+export async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A live process: present in /proc and not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

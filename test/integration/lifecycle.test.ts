@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chroci, scratch, makeBundle, asArgv, defaultEnv, EXE, REPO, type As } from '../helpers/runtime';
+import { chroci, scratch, makeBundle, asArgv, defaultEnv, waitFor, isAlive, EXE, REPO, type As } from '../helpers/runtime';
 
 function args(...a: string[]) {
   return (c: any) => {
@@ -18,14 +18,6 @@ function stateOf(root: string, id: string, as: As): any {
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout);
-}
-
-async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
@@ -193,11 +185,3 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
   });
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/\) [ZX] /.test(stat);
-  } catch {
-    return false;
-  }
-}

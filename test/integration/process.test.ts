@@ -4,15 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chroci, scratch, makeBundle, asArgv, defaultEnv, EXE, type As } from '../helpers/runtime';
-
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { chroci, scratch, makeBundle, asArgv, defaultEnv, waitFor, isAlive, EXE, type As } from '../helpers/runtime';
 
 describe.each<As>(['root', 'user'])('processes as %s', (as) => {
   it('run forwards SIGTERM to the container and exits with its status', async () => {
@@ -25,7 +17,7 @@ describe.each<As>(['root', 'user'])('processes as %s', (as) => {
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     const status = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    await until(() => out.includes('ready'));
+    await waitFor(() => out.includes('ready'));
     child.kill('SIGTERM');
     expect(await status).toBe(7);
     expect(out).toContain('got-term');
@@ -42,7 +34,7 @@ describe.each<As>(['root', 'user'])('processes as %s', (as) => {
     expect(chroci(['--root', root, 'create', '--bundle', bundle, 'all'], { as }).status).toBe(0);
     expect(chroci(['--root', root, 'start', 'all'], { as }).status).toBe(0);
     let pids: number[] = [];
-    await until(() => {
+    await waitFor(() => {
       pids = JSON.parse(chroci(['--root', root, 'ps', '--format', 'json', 'all'], { as }).stdout);
       return pids.length === 3;
     });
@@ -50,7 +42,7 @@ describe.each<As>(['root', 'user'])('processes as %s', (as) => {
     expect(table).toMatch(/^PID\s+CMD\n/);
     expect(table.match(/^\d+\s+sleep 1000$/gm)).toHaveLength(2);
     expect(chroci(['--root', root, 'kill', '--all', 'all', 'KILL'], { as }).status).toBe(0);
-    await until(() => pids.every((p) => !alive(p)));
+    await waitFor(() => pids.every((p) => !isAlive(p)));
     expect(chroci(['--root', root, 'delete', 'all'], { as }).status).toBe(0);
   });
 
@@ -79,10 +71,3 @@ describe.each<As>(['root', 'user'])('processes as %s', (as) => {
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
