@@ -9,9 +9,10 @@ import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBundle, testUser, type As } from '../helpers/runtime';
-import { LONG, PARALLEL, figure, hardenDir, pool, rootLeftovers, runCase, stepProblems, summarize, type Step } from '../helpers/fuzz';
+import { describe, expect, it } from 'vitest';
+import { testUser, type As } from '../helpers/runtime';
+import { LONG, PARALLEL, figure, pool, rootLeftovers, runCase, stepProblems, summarize, type Step } from '../helpers/fuzz';
+import { sleepingBundles } from '../helpers/fuzz-suite';
 
 const CASES = Number(process.env.CHROCI_HARDEN_CLI_CASES ?? (LONG ? 1000 : 150));
 const SEED = Number(process.env.CHROCI_HARDEN_SEED ?? Date.now() % 1_000_000);
@@ -56,21 +57,7 @@ const caseArb: fc.Arbitrary<CliCase> = fc.record({
   globalsFirst: fc.array(fc.constantFrom(...FLAGS.filter((f) => f.startsWith('--log') || f === '--debug' || f === '--bogus')).map((value) => ({ kind: 'flag' as const, value })), { maxLength: 1 }),
 });
 
-let work: string;
-const bundles: Record<As, string> = { root: '', user: '' };
-
-beforeAll(() => {
-  work = hardenDir('cli');
-  for (const as of ['root', 'user'] as As[]) {
-    // A container that sleeps, so start/kill/exec/ps have something to act on.
-    bundles[as] = makeBundle(as, (c) => { c.process.args = ['sleep', '30']; });
-    fs.chmodSync(bundles[as], 0o755);
-  }
-}, 120_000);
-
-afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work, ...Object.values(bundles).filter(Boolean)]);
-});
+const suite = sleepingBundles('cli');
 
 function expand(t: Token, caseDir: string, bundle: string): string {
   return t.value
@@ -81,15 +68,15 @@ function expand(t: Token, caseDir: string, bundle: string): string {
 }
 
 async function runOne(c: CliCase, i: number): Promise<{ what: string; problems: string[] }> {
-  const caseDir = path.join(work, `case${i}`);
+  const caseDir = path.join(suite.work, `case${i}`);
   fs.mkdirSync(path.join(caseDir, 'out'), { recursive: true, mode: 0o755 });
   execFileSync('mkfifo', [path.join(caseDir, 'fifo')]);
   // The case's own bundle (config copied, rootfs shared): fuzzed words like
   // `--log BUNDLE/config.json` may write into it, never into the shared one.
   const bundle = path.join(caseDir, 'bundle');
   fs.mkdirSync(bundle);
-  fs.copyFileSync(path.join(bundles[c.as], 'config.json'), path.join(bundle, 'config.json'));
-  fs.symlinkSync(path.join(bundles[c.as], 'rootfs'), path.join(bundle, 'rootfs'));
+  fs.copyFileSync(path.join(suite.bundles[c.as], 'config.json'), path.join(bundle, 'config.json'));
+  fs.symlinkSync(path.join(suite.bundles[c.as], 'rootfs'), path.join(bundle, 'rootfs'));
   const root = path.join(caseDir, 'state');
   if (c.as === 'user') {
     const u = testUser();

@@ -4,35 +4,23 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chroci, makeBundle, type As } from '../helpers/runtime';
-import { figure, hardenDir, ownedDir, pool, rootLeftovers, runCase, stepProblems, summarize, type Step } from '../helpers/fuzz';
+import { describe, expect, it } from 'vitest';
+import { chroci, type As } from '../helpers/runtime';
+import { figure, ownedDir, pool, rootLeftovers, runCase, stepProblems, summarize, type Step } from '../helpers/fuzz';
+import { sleepingBundles } from '../helpers/fuzz-suite';
 
 const N = 50;
-let work: string;
-const bundles: Record<As, string> = { root: '', user: '' };
-
-beforeAll(() => {
-  work = hardenDir('conc');
-  for (const as of ['root', 'user'] as As[]) {
-    bundles[as] = makeBundle(as, (c) => { c.process.args = ['sleep', '30']; });
-    fs.chmodSync(bundles[as], 0o755);
-  }
-}, 120_000);
-
-afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work, ...Object.values(bundles).filter(Boolean)]);
-});
+const suite = sleepingBundles('conc');
 
 describe('concurrency', () => {
   for (const as of ['root', 'user'] as As[]) {
     it(`${N} containers created, started, queried and deleted in parallel as ${as}`, async () => {
-      const root = path.join(ownedDir(work, `fifty-${as}`, as), 'state');
+      const root = path.join(ownedDir(suite.work, `fifty-${as}`, as), 'state');
       const t0 = Date.now();
       const outcomes = await pool(Array.from({ length: N }, (_, i) => i), N, async (i) => {
         const id = `par${i}`;
         const steps: Step[] = [
-          { as, args: ['--root', root, 'create', '--bundle', bundles[as], id] },
+          { as, args: ['--root', root, 'create', '--bundle', suite.bundles[as], id] },
           { as, args: ['--root', root, 'start', id] },
           { as, args: ['--root', root, 'state', id] },
           { as, args: ['--root', root, 'list', '-q'] },
@@ -63,11 +51,11 @@ describe('concurrency', () => {
   it('10 concurrent creates of one id: exactly one wins, the others say "already exists"', async () => {
     const results: string[] = [];
     for (const as of ['root', 'user'] as As[]) {
-      const root = path.join(ownedDir(work, `same-${as}`, as), 'state');
+      const root = path.join(ownedDir(suite.work, `same-${as}`, as), 'state');
       const outcomes = await pool(Array.from({ length: 10 }, (_, i) => i), 10, async () => {
         // The winner keeps its container a few seconds (so every loser meets it), then deletes it.
         const r = await runCase([
-          { as, args: ['--root', root, 'create', '--bundle', bundles[as], 'same'] },
+          { as, args: ['--root', root, 'create', '--bundle', suite.bundles[as], 'same'] },
           { as, ifOk: true, exe: '/bin/sleep', args: ['4'] },
           { as, ifOk: true, args: ['--root', root, 'delete', '--force', 'same'] },
         ], { timeoutMs: 60_000 });
@@ -94,8 +82,8 @@ describe('concurrency', () => {
     const problems: string[] = [];
     for (const as of ['root', 'user'] as As[]) {
       for (let round = 0; round < 3; round++) {
-        const root = path.join(ownedDir(work, `race-${as}-${round}`, as), 'state');
-        expect(chroci(['--root', root, 'create', '--bundle', bundles[as], 'r'], { as }).status).toBe(0);
+        const root = path.join(ownedDir(suite.work, `race-${as}-${round}`, as), 'state');
+        expect(chroci(['--root', root, 'create', '--bundle', suite.bundles[as], 'r'], { as }).status).toBe(0);
         expect(chroci(['--root', root, 'start', 'r'], { as }).status).toBe(0);
         const pid = JSON.parse(chroci(['--root', root, 'state', 'r'], { as }).stdout).pid as number;
         const racers: Step[][] = [];
@@ -131,8 +119,8 @@ describe('concurrency', () => {
   }, 300_000);
 
   it('a lock left by a killed process is recovered at once; a live holder makes others wait a bounded time', async () => {
-    const root = path.join(ownedDir(work, 'locks', 'root'), 'state');
-    expect(chroci(['--root', root, 'create', '--bundle', bundles.root, 'l']).status).toBe(0);
+    const root = path.join(ownedDir(suite.work, 'locks', 'root'), 'state');
+    expect(chroci(['--root', root, 'create', '--bundle', suite.bundles.root, 'l']).status).toBe(0);
     const lock = path.join(root, '.l.lock');
     // 1. Held by a process that is gone (its mark names a dead pid).
     const dead = Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$" '], { encoding: 'utf8' }).trim());
@@ -151,7 +139,7 @@ describe('concurrency', () => {
     const marklessMs = Date.now() - t;
     expect(marklessMs).toBeLessThan(3_000);
     // 3. Held by a live process (this test): others give up after the bounded wait, with one line.
-    expect(chroci(['--root', root, 'create', '--bundle', bundles.root, 'l']).status).toBe(0);
+    expect(chroci(['--root', root, 'create', '--bundle', suite.bundles.root, 'l']).status).toBe(0);
     fs.mkdirSync(lock);
     const start = fs.readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
     fs.writeFileSync(path.join(lock, `holder-${process.pid}-${start}`), '');

@@ -177,3 +177,4 @@ export function summarize(failures: { what: string; problems: string[] }[], max 
     .map((f) => `- ${f.what}\n    ${f.problems.join('\n    ')}`)
     .join('\n');
 }
+
