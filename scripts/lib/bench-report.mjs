@@ -129,6 +129,11 @@ const f2 = (x) => (x === undefined || x === null ? '' : x.toFixed(2));
 const lines = [];
 lines.push(`ch-run-oci bench ${meta.date ?? ''}${meta.quick ? ' (--quick)' : ''}: ${meta.machine ?? ''}`);
 if (meta.versions) lines.push(meta.versions);
+if (meta.loadavg) {
+  // Other work on the machine stretches kernel-heavy steps (create, run) far more than node -e 0.
+  const busy = [meta.loadavg.start, meta.loadavg.end].some((l) => Number(String(l).split(' ')[0]) > 1);
+  lines.push(`load average at start ${meta.loadavg.start}, at end ${meta.loadavg.end}${busy ? '  WARNING: the machine was not idle; ratios are not reliable' : ''}`);
+}
 lines.push(`hyperfine: ${meta.runs} runs per command in ${meta.rounds} interleaved rounds, ${meta.warmup} warm-up runs each (buildah: ${meta.buildahRuns} runs); times in ms`);
 const head = ['command', 'median', 'p25-p75', 'σ', 'min-max', '× node', '× crun'];
 const table = [];
