@@ -169,6 +169,11 @@ function releaseFifo(fifo: string, record: ContainerRecord): void {
     const byte = Buffer.alloc(1);
     const deadline = Date.now() + 10_000;
     for (let wait = 0; ; wait = Math.min(wait + 1, 10)) {
+      // Liveness first, then the read: a program that runs and exits at once
+      // (echo hi) may be gone by now, but then its byte is already in the
+      // fifo and this read gets it. The other order reported such a
+      // container as "exited before it was started" (seen under load).
+      const alive = isRunning(record.pid!, record.pidStartTime!);
       let n = 0;
       try {
         n = fs.readSync(fd, byte, 0, 1, null);
@@ -176,7 +181,7 @@ function releaseFifo(fifo: string, record: ContainerRecord): void {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw new UserError(`start: ${fifo}`, errnoText(err));
       }
       if (n === 1) break;
-      if (!isRunning(record.pid!, record.pidStartTime!)) {
+      if (!alive) {
         throw new UserError(`container "${record.id}"`, 'container process exited before it was started');
       }
       if (Date.now() > deadline) throw new UserError(`container "${record.id}"`, 'container process did not answer start within 10 s');
