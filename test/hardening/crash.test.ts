@@ -164,6 +164,10 @@ describe('recovery', () => {
     const real = store.read('r');
     // An unrelated process now "has" the container's pid: simulated by pointing
     // the record at a live bystander with the container's (stale) start time.
+    // Start times count clock ticks (10 ms): let a few pass so that the
+    // bystander's start time really differs from the container's, as a reused
+    // pid's always does (a pid is reused only after its first owner is gone).
+    execFileSync('sleep', ['0.05']);
     const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
     const stale: ContainerRecord = { ...real, pid: bystander.pid!, pidStartTime: real.pidStartTime };
     store.write('r', stale);
