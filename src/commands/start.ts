@@ -2,17 +2,17 @@ import type { GlobalOptions } from './global';
 import { openStore } from './global';
 import { containerId } from './args';
 import { startContainer } from '../container/lifecycle';
+import { TERMINATING } from '../container/signals';
 
 // start is one short step (open the fifo, read a byte, unlink it): a signal
 // must not cut it in half. If it did, the caller would see start fail while
 // the user program already runs, and clean-up that follows a successful start
 // would never happen (buildah, interrupted at that moment, would leave the
 // container running). So the usual terminating signals wait until it is done.
-const DEFERRED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function start(a: Record<string, unknown>, g: GlobalOptions): Promise<void> {
   const id = containerId(a);
   const ignore = () => undefined;
-  for (const s of DEFERRED) process.on(s, ignore);
+  for (const s of TERMINATING) process.on(s, ignore);
   await startContainer(openStore(g), id);
 }

@@ -4,6 +4,7 @@ import { UserError } from '../errors';
 import type { Process } from '../spec/types';
 import type { StateStore } from '../state/store';
 import { observe, writePidFile } from './lifecycle';
+import { forwardSignals } from './signals';
 
 export interface ExecOptions {
   detach: boolean;
@@ -23,19 +24,11 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   const launched = await launchRunner(plan, { wait: !o.detach, preserveFds: o.preserveFds, runnerDir: store.root });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(launched.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const s of signals) process.on(s, forward);
+  const stopForwarding = forwardSignals(launched.pid);
   try {
     return await launched.exited!;
   } finally {
-    for (const s of signals) process.off(s, forward);
+    stopForwarding();
   }
 }
 

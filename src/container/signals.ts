@@ -44,3 +44,24 @@ function realtime(base: string, sign: string | undefined, count: string | undefi
   }
   return n >= SIGRTMIN && n <= SIGRTMAX ? n : undefined;
 }
+
+/** The signals a person or a caller uses to end a foreground command. */
+export const TERMINATING = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * While a command waits for a container process, a terminating signal to it
+ * is meant for that process: pass it on. Returns the function that stops it.
+ */
+export function forwardSignals(pid: number): () => void {
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  for (const s of TERMINATING) process.on(s, forward);
+  return () => {
+    for (const s of TERMINATING) process.off(s, forward);
+  };
+}
