@@ -8,13 +8,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXE, makeBundle, testUser, type As } from '../helpers/runtime';
+import { EXE, SHARED, makeBundle, testUser, type As } from '../helpers/runtime';
 import { LONG, PARALLEL, figure, hardenDir, pool, rootLeftovers, runCase, stepProblems, summarize, type Step } from '../helpers/fuzz';
 import { adaptConfig, applyMutations, caseArb, writeBundle, type ConfigCase, type Json } from '../helpers/fuzz-config';
 
 const CASES = Number(process.env.CHROCI_HARDEN_CASES ?? (LONG ? 1000 : 150));
 const SEED = Number(process.env.CHROCI_HARDEN_SEED ?? Date.now() % 1_000_000);
-const CONFIGS = '/work/shared/configs';
+const CONFIGS = path.join(SHARED, 'configs');
 
 let work: string;
 const rootfs: Record<As, string> = { root: '', user: '' };

@@ -1,5 +1,5 @@
 // Bad config.json files, generated with fast-check from valid ones (the real
-// client configs in /work/shared/configs and our own `spec` output): wrong
+// client configs in shared/configs and our own `spec` output): wrong
 // types, missing and extra fields, huge strings and arrays, deep nesting,
 // raw numbers JSON.stringify cannot write, non-UTF-8 bytes, NUL bytes, invalid
 // JSON, and bundles whose config or rootfs is a symlink, missing, a

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const EXE = process.env.CH_RUN_OCI_EXE ?? path.join(REPO, 'dist', 'ch-run-oci');
+/** shared/ sits beside the repository (in CI too: a fresh clone with shared/ next to it). */
+export const SHARED = path.resolve(REPO, '..', 'shared');
 export const TEST_USER = 'chroci-test';
 
 export type As = 'root' | 'user';

@@ -3,7 +3,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chroci, scratch, makeBundle, chownTree, type As } from '../helpers/runtime';
+import { chroci, scratch, makeBundle, chownTree, SHARED, type As } from '../helpers/runtime';
 
 describe.each<As>(['root', 'user'])('exec as %s', (as) => {
   let root: string;
@@ -44,7 +44,7 @@ describe.each<As>(['root', 'user'])('exec as %s', (as) => {
 
   it('runs podman\'s process.json with --detach and --pid-file', async () => {
     const dir = scratch(as);
-    const proc = JSON.parse(fs.readFileSync('/work/shared/configs/podman-4.3-exec-process.json', 'utf8'));
+    const proc = JSON.parse(fs.readFileSync(path.join(SHARED, 'configs/podman-4.3-exec-process.json'), 'utf8'));
     proc.args = ['sh', '-c', 'echo detached > /dev/shm/exec-marker'];
     delete proc.rlimits; // podman's root limits may exceed what this machine grants
     fs.writeFileSync(path.join(dir, 'process.json'), JSON.stringify(proc));

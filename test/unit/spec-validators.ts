@@ -9,8 +9,8 @@ import AjvDraft04 from 'ajv-draft-04';
 import type { ValidateFunction } from 'ajv';
 import type { Validators } from '../../src/spec/validate';
 
-export const REPO = path.resolve(__dirname, '../..');
-export const SHARED = '/work/shared';
+import { REPO, SHARED } from '../helpers/runtime';
+export { REPO, SHARED };
 const OUR_SCHEMAS = path.join(REPO, 'schemas');
 const UPSTREAM = path.join(SHARED, 'oci-schemas');
 const OURS = 'https://ch-run-oci.dev/schemas/';
