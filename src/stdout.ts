@@ -4,8 +4,7 @@
 // of every RUN step. Node writes to files and pipes synchronously on Linux
 // anyway, so nothing else changes.
 import * as fs from 'node:fs';
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
+import { sleepSync } from './sleep';
 
 /** Writes all of text to standard output. */
 export function writeStdout(text: string): void {
@@ -16,7 +15,7 @@ export function writeStdout(text: string): void {
     } catch (err) {
       // A non-blocking pipe that is full (O_NONBLOCK set by whoever shares it): wait for the reader.
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      Atomics.wait(pause, 0, 0, 1);
+      sleepSync(1);
     }
   }
 }

@@ -1,13 +1,16 @@
 // Global set-up for the integration tests: the unprivileged test user (no
-// /etc/subuid range, like a CI runner) and the subreaper helper.
+// /etc/subuid range, like a CI runner), the subreaper helper, and one scratch
+// directory for the whole run (TMPDIR, so every os.tmpdir() in the tests lands
+// there), removed when the run ends.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..');
 const USER = 'chroci-test';
 
-export default function setup(): void {
+export default function setup(): () => void {
   if (process.geteuid?.() !== 0) throw new Error('the integration tests must run as root (they also test as an unprivileged user)');
   if (spawnSync('getent', ['passwd', USER]).status !== 0) {
     execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', USER]);
@@ -21,4 +24,20 @@ export default function setup(): void {
   if (!fs.existsSync(exe)) throw new Error(`${exe} is missing: run npm run build first`);
   fs.mkdirSync(path.join(REPO, 'dist', 'test'), { recursive: true });
   execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', path.join(REPO, 'dist', 'test', 'subreaper'), path.join(REPO, 'test', 'helpers', 'subreaper.c')]);
+  return scratchRun();
+}
+
+/** Points TMPDIR at a fresh directory (test workers inherit it); the returned teardown removes it. */
+function scratchRun(): () => void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chroci-run-'));
+  fs.chmodSync(dir, 0o1777); // like /tmp: the test user makes its own dirs here too
+  process.env.TMPDIR = dir;
+  return () => {
+    if (process.env.CHROCI_KEEP_SCRATCH) return;
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      console.warn(`test scratch ${dir} not removed: ${(e as Error).message}`);
+    }
+  };
 }

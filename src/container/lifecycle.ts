@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, errnoText } from '../errors';
 import { debug } from '../log';
+import { sleepSync } from '../sleep';
 import { StateStore, type ContainerRecord } from '../state/store';
 import { EXEC_FIFO, deriveStatus, isRunning, pidStartTime, procStat, type Status } from '../state/status';
 import { containerProcesses, userNamespaceOf } from './processes';
@@ -148,11 +149,6 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
   });
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function sleepMs(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
-
 /**
  * Open the fifo for reading without blocking (a blocking open would hang
  * forever if the container died), then wait for the one byte the container
@@ -185,7 +181,7 @@ function releaseFifo(fifo: string, record: ContainerRecord): void {
         throw new UserError(`container "${record.id}"`, 'container process exited before it was started');
       }
       if (Date.now() > deadline) throw new UserError(`container "${record.id}"`, 'container process did not answer start within 10 s');
-      sleepMs(wait);
+      sleepSync(wait);
     }
     fs.unlinkSync(fifo);
   } finally {
@@ -252,7 +248,7 @@ function waitGone(pids: number[], record: ContainerRecord): void {
         debug(`process ${pid} still alive 5 s after SIGKILL`);
         return;
       }
-      sleepMs(2);
+      sleepSync(2);
     }
   }
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type * as Lockfile from 'proper-lockfile';
 import { UserError, errnoText } from '../errors';
 import * as log from '../log';
+import { sleep } from '../sleep';
 import { checkId } from './id';
 import { isRunning, pidStartTime } from './status';
 
@@ -332,8 +333,4 @@ function syncDir(dir: string): void {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

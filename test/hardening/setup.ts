@@ -3,7 +3,8 @@
 import integrationSetup from '../setup';
 import { buildReaper } from '../helpers/fuzz';
 
-export default function setup(): void {
-  integrationSetup();
+export default function setup(): () => void {
+  const teardown = integrationSetup();
   buildReaper();
+  return teardown;
 }

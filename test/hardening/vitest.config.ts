@@ -12,6 +12,8 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 300_000,
     fileParallelism: false,
+    // As in the other suites: one retry, and scripts/test lists any pass on retry.
+    retry: 1,
     pool: 'forks',
   },
 });

@@ -189,6 +189,13 @@ describe.skipIf(!isRoot)('runner', () => {
         const outside = path.join(tmp, `outside-${as}`);
         const link = path.join(bundle, `rootfs/escape-${as}`);
         fs.symlinkSync(outside, link);
+        // The mount makes `outside` inside the rootfs; its first missing directory goes afterwards.
+        const parts = outside.split('/').filter(Boolean);
+        let made = '';
+        for (let i = 1; i <= parts.length && !made; i++) {
+          const p = path.join(bundle, 'rootfs', ...parts.slice(0, i));
+          if (!fs.existsSync(p)) made = p;
+        }
         try {
           const r = run(as, ['sh', '-c', `ls -d /escape-${as}/sub ${outside}/sub`], (c) => {
             c.mounts!.push({ destination: `/escape-${as}/sub`, type: 'tmpfs', source: 'tmpfs' });
@@ -198,7 +205,7 @@ describe.skipIf(!isRoot)('runner', () => {
           expect(fs.existsSync(path.join(bundle, 'rootfs', outside, 'sub'))).toBe(true);
         } finally {
           fs.rmSync(link);
-          fs.rmSync(path.join(bundle, 'rootfs', tmp), { recursive: true, force: true });
+          if (made) fs.rmSync(made, { recursive: true, force: true });
         }
       });
 
