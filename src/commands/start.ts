@@ -14,5 +14,7 @@ export async function start(a: Record<string, unknown>, g: GlobalOptions): Promi
   const id = containerId(a);
   const ignore = () => undefined;
   for (const s of TERMINATING) process.on(s, ignore);
-  await startContainer(openStore(g), id);
+  // The program begins once we have exited (see startContainer), as it does
+  // after `crun start` has returned.
+  await startContainer(openStore(g), id, { onExit: true });
 }

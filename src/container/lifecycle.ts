@@ -138,23 +138,32 @@ export function observe(store: StateStore, id: string): Observed {
   return { record, status: deriveStatus(record, dir), dir };
 }
 
-/** start: release the process waiting on the exec fifo; returns at once. */
-export async function startContainer(store: StateStore, id: string): Promise<void> {
+/**
+ * start: release the process waiting on the exec fifo; returns at once.
+ * With onExit, the user program begins only when this process has exited:
+ * the container waits for the fifo's last reader to go, and the kernel
+ * closes our end at exit. buildah installs its SIGTERM handler only after
+ * `start` returns; a signal in between would kill buildah and orphan a
+ * running container, so the program must not run before start has returned.
+ */
+export async function startContainer(store: StateStore, id: string, o: { onExit?: boolean } = {}): Promise<void> {
   await store.withLock(id, () => {
     const { record, status, dir } = observe(store, id);
     if (status !== 'created') {
       throw new UserError(`container "${id}"`, `cannot start a container that is ${status}`);
     }
-    releaseFifo(path.join(dir, EXEC_FIFO), record);
+    releaseFifo(path.join(dir, EXEC_FIFO), record, Boolean(o.onExit));
   });
 }
 
 /**
  * Open the fifo for reading without blocking (a blocking open would hang
  * forever if the container died), then wait for the one byte the container
- * writes once our open released its own blocking open for writing.
+ * writes once our open released its own blocking open for writing. The
+ * container then runs its program when our end is closed: at once, or with
+ * keepOpen when this process exits.
  */
-function releaseFifo(fifo: string, record: ContainerRecord): void {
+function releaseFifo(fifo: string, record: ContainerRecord, keepOpen: boolean): void {
   let fd: number;
   try {
     fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -184,9 +193,11 @@ function releaseFifo(fifo: string, record: ContainerRecord): void {
       sleepSync(wait);
     }
     fs.unlinkSync(fifo);
-  } finally {
+  } catch (err) {
     fs.closeSync(fd);
+    throw err;
   }
+  if (!keepOpen) fs.closeSync(fd);
 }
 
 /** kill: signal the container process (or, with all, every process of it). */

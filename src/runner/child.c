@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -57,6 +58,11 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
     while ((fd = openat(state_fd, "exec.fifo", O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
     if (fd < 0) die(errno, "start", "open exec fifo");
     if (write(fd, "0", 1) != 1) die(errno, "start", "write exec fifo");
+    /* `start` keeps its end open until it exits, so the program begins after
+     * start has returned (clients set up their signal handling then). With no
+     * reader left, poll reports POLLERR; the bound covers a stopped start. */
+    struct pollfd reader = {.fd = fd, .events = 0};
+    while (poll(&reader, 1, 5000) < 0 && errno == EINTR) {}
     close(fd);
     close(state_fd);
   }

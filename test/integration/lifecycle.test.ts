@@ -2,7 +2,7 @@
 // built executable on a busybox bundle, as root and as an unprivileged user
 // without /etc/subuid.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chroci, scratch, makeBundle, asArgv, defaultEnv, waitFor, isAlive, EXE, REPO, type As } from '../helpers/runtime';
@@ -85,6 +85,29 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     expect(chroci(['--root', root, 'delete', 'c1'], { as }).status).toBe(0);
     expect(fs.readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
     expect(chroci(['--root', root, 'state', 'c1'], { as }).stderr).toMatch(/does not exist/);
+  });
+
+  it('the program begins only after start has exited (buildah sets up its signal handling then)', async () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, (c) => {
+      c.process.args = ['touch', '/ran'];
+      c.root.readonly = false;
+    });
+    const ran = path.join(bundle, 'rootfs', 'ran');
+    expect(chroci(['--root', root, 'create', '--bundle', bundle, 'o1'], { as }).status).toBe(0);
+    // strace holds start for 1.5 s at its exit, after the fifo was read.
+    const argv = asArgv(as, ['strace', '-f', '-o', '/dev/null', '-e', 'inject=exit_group:delay_enter=1500000', EXE, '--root', root, 'start', 'o1'], defaultEnv(as));
+    const start = spawn(argv[0], argv.slice(1), { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => start.on('exit', resolve));
+    let done = false;
+    void exited.then(() => (done = true));
+    await waitFor(() => stateOf(root, 'o1', as).status === 'running');
+    expect(done).toBe(false);
+    expect(fs.existsSync(ran)).toBe(false);
+    expect(await exited).toBe(0);
+    await waitFor(() => fs.existsSync(ran));
+    await waitFor(() => stateOf(root, 'o1', as).status === 'stopped');
+    expect(chroci(['--root', root, 'delete', 'o1'], { as }).status).toBe(0);
   });
 
   it('delete of a created container kills it; delete --force of a running one too', async () => {
