@@ -214,6 +214,10 @@ export class StateStore {
     const deadline = Date.now() + this.waitMs;
     let pause = 10;
     for (;;) {
+      // A lock whose holder is dead goes first, by the one waiter that claims
+      // it; proper-lockfile's own rule for old locks could let two waiters
+      // each remove the lock the other has just taken.
+      breakDeadLock(lockfilePath);
       try {
         const release = await lockfile.lock(path.join(this.root, id), {
           lockfilePath,
@@ -240,9 +244,11 @@ export class StateStore {
         };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ELOCKED') throw new UserError(`container "${id}"`, `cannot lock ${lockfilePath}: ${errnoText(err)}`);
+        // ENOTEMPTY: proper-lockfile found the lock old (its holder stopped
+        // refreshing it: stopped by a signal, say) and could not remove it,
+        // since a live holder's mark is inside. That is a busy lock too.
+        if (code !== 'ELOCKED' && code !== 'ENOTEMPTY') throw new UserError(`container "${id}"`, `cannot lock ${lockfilePath}: ${errnoText(err)}`);
       }
-      if (breakDeadLock(lockfilePath)) continue;
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new UserError(`container "${id}"`, `busy: another ch-run-oci process holds ${lockfilePath}`);
@@ -273,10 +279,13 @@ function holderOf(lockfilePath: string): { pid: number; start: string; mark: str
 }
 
 /**
- * A lock whose holder died (SIGKILL: no release) is made stale at once, so
- * proper-lockfile takes it over on the next try. Only the waiter whose unlink
- * of the mark succeeds does so: two waiters cannot both break one lock, and a
- * new holder's fresh lock has a different mark.
+ * A lock whose holder died (SIGKILL: no release) is removed at once, so the
+ * next try takes it. Only the waiter whose unlink of the dead holder's mark
+ * succeeds may remove it: two waiters cannot both break one lock, and a new
+ * holder's fresh lock has a different mark. That waiter renames the lock
+ * directory away rather than letting proper-lockfile's stale rule remove it:
+ * meanwhile the others see a fresh, markless lock and wait, so no one removes
+ * a lock that someone else has just taken, and the next mkdir has one winner.
  */
 function breakDeadLock(lockfilePath: string): boolean {
   const h = holderOf(lockfilePath);
@@ -293,12 +302,14 @@ function breakDeadLock(lockfilePath: string): boolean {
     return true;
   }
   if (isRunning(h.pid, h.start)) return false;
+  const dead = `${lockfilePath}.dead-${process.pid}`;
   try {
     fs.unlinkSync(h.mark);
-    fs.utimesSync(lockfilePath, 0, 0);
+    fs.renameSync(lockfilePath, dead);
   } catch {
     return false;
   }
+  fs.rmSync(dead, { recursive: true, force: true });
   log.debug(`lock ${lockfilePath}: holder ${h.pid} is gone; taking it over`);
   return true;
 }

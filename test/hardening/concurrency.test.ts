@@ -122,7 +122,9 @@ describe('concurrency', () => {
     const root = path.join(ownedDir(suite.work, 'locks', 'root'), 'state');
     expect(chroci(['--root', root, 'create', '--bundle', suite.bundles.root, 'l']).status).toBe(0);
     const lock = path.join(root, '.l.lock');
-    // 1. Held by a process that is gone (its mark names a dead pid).
+    // An hour-old lock is past proper-lockfile's own stale age as well.
+    const age = (dir: string) => fs.utimesSync(dir, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    // 1. Held by a process that is gone (its mark names a dead pid): a fresh lock, then an old one.
     const dead = Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$" '], { encoding: 'utf8' }).trim());
     fs.mkdirSync(lock);
     fs.writeFileSync(path.join(lock, `holder-${dead}-1`), '');
@@ -131,6 +133,13 @@ describe('concurrency', () => {
     const deadMs = Date.now() - t;
     expect(r1.stderr).toBe('');
     expect(deadMs).toBeLessThan(3_000);
+    fs.mkdirSync(lock);
+    fs.writeFileSync(path.join(lock, `holder-${dead}-1`), '');
+    age(lock);
+    const r1old = chroci(['--root', root, 'delete', '--force', 'l']);
+    expect(r1old.stderr).toBe('');
+    expect(r1old.status).toBe(0);
+    expect(chroci(['--root', root, 'create', '--bundle', suite.bundles.root, 'l']).status).toBe(0);
     // 2. A lock without a mark (holder killed between mkdir and mark), older than 2 s.
     fs.mkdirSync(lock);
     fs.utimesSync(lock, new Date(Date.now() - 3000), new Date(Date.now() - 3000));
@@ -143,6 +152,7 @@ describe('concurrency', () => {
     fs.mkdirSync(lock);
     const start = fs.readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
     fs.writeFileSync(path.join(lock, `holder-${process.pid}-${start}`), '');
+    age(lock); // a live holder that has not refreshed its lock for long is still a holder
     t = Date.now();
     const busy = chroci(['--root', root, 'delete', '--force', 'l']);
     const busyMs = Date.now() - t;
@@ -151,7 +161,7 @@ describe('concurrency', () => {
     expect(busyMs).toBeLessThan(8_000);
     fs.rmSync(lock, { recursive: true });
     expect(chroci(['--root', root, 'delete', '--force', 'l']).status).toBe(0);
-    figure('stale locks', 3, 3, `dead holder recovered in ${deadMs} ms, markless in ${marklessMs} ms, live holder: "busy" after ${busyMs} ms`);
+    figure('stale locks', 4, 4, `dead holder recovered in ${deadMs} ms (also when an hour old), markless in ${marklessMs} ms, live holder: "busy" after ${busyMs} ms`);
   }, 60_000);
 });
 

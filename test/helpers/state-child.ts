@@ -1,6 +1,7 @@
 // A child process for the state tests: the things that need a second process
 // (a writer racing readers, lock contention, a crash mid-write, another uid).
 // Bundled by state-build.ts; prints one JSON line on stdout when it has a result.
+import * as fs from 'node:fs';
 import { StateStore, type ContainerRecord } from '../../src/state/store';
 import { resolveStateRoot } from '../../src/state/root';
 import { deriveStatus } from '../../src/state/status';
@@ -71,6 +72,26 @@ async function main(): Promise<void> {
         out({ locked: true });
         await new Promise(() => setTimeout(() => undefined, 1e9));
       });
+      return;
+    }
+    case 'exclusive': {
+      // At time `at` (ms since the epoch), take the lock and hold it 30 ms;
+      // another holder inside at the same time shows as an existing `inside`.
+      const [root, id, at] = args;
+      const store = new StateStore(root, { staleMs: 2000, waitMs: 20_000 });
+      while (Date.now() < Number(at)) await new Promise((resolve) => setTimeout(resolve, 1));
+      let overlap = false;
+      const inside = `${root}/inside`;
+      await store.withLock(id, async () => {
+        try {
+          fs.writeFileSync(inside, String(process.pid), { flag: 'wx' });
+        } catch {
+          overlap = true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        if (!overlap) fs.unlinkSync(inside);
+      });
+      out({ overlap });
       return;
     }
     case 'hot': {

@@ -198,6 +198,50 @@ describe('StateStore across processes', () => {
     expect(waited).toBeLessThan(5000);
   }, 20_000);
 
+  it('waiters racing for an old lock of a SIGKILLed holder take it one at a time', async () => {
+    store.claim('c1');
+    for (let round = 0; round < 4; round++) {
+      const holder = spawn(process.execPath, [stateChild(), 'hold-lock', root, 'c1', '2000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      holder.kill('SIGKILL');
+      await exited(holder);
+      // Old enough for proper-lockfile's own stale rule too: both rules race here.
+      const old = new Date(Date.now() - 60_000);
+      fs.utimesSync(store.lockPath('c1'), old, old);
+      const at = String(Date.now() + 700);
+      const kids = Array.from({ length: 6 }, () =>
+        spawn(process.execPath, [stateChild(), 'exclusive', root, 'c1', at], { stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
+      const outs = kids.map((k) => new Promise<string>((resolve) => {
+        let text = '';
+        k.stdout!.on('data', (d) => (text += d));
+        k.stderr!.on('data', (d) => (text += d));
+        k.on('close', () => resolve(text));
+      }));
+      const codes = await Promise.all(kids.map(exited));
+      const texts = await Promise.all(outs);
+      expect(codes, texts.join('')).toEqual(kids.map(() => 0));
+      expect(texts.map((o) => JSON.parse(o).overlap)).toEqual(kids.map(() => false));
+      expect(fs.existsSync(store.lockPath('c1'))).toBe(false);
+    }
+  }, 60_000);
+
+  it('an old lock whose holder lives (stopped by a signal) is busy, not an error', async () => {
+    store.claim('c1');
+    const holder = spawn(process.execPath, [stateChild(), 'hold-lock', root, 'c1', '2000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    holder.kill('SIGSTOP');
+    try {
+      const old = new Date(Date.now() - 60_000);
+      fs.utimesSync(store.lockPath('c1'), old, old);
+      const waiter = new StateStore(root, { staleMs: 2000, waitMs: 300 });
+      await expect(waiter.withLock('c1', () => 'mine')).rejects.toThrow(/busy: another ch-run-oci process holds/);
+    } finally {
+      holder.kill('SIGKILL');
+      await exited(holder);
+    }
+  }, 20_000);
+
   it('the state path does not load proper-lockfile (it hooks signals when loaded)', () => {
     store.claim('c1');
     store.write('c1', rec('c1', 0));
