@@ -7,6 +7,7 @@ import { UserError } from '../errors';
 import * as log from '../log';
 import type { Mount, OciConfig } from '../spec/types';
 import { covers, type IdRange } from './idmap';
+import { hostDevices, hostSourceFor, noteIgnoredDeviceFields, type DeviceLookup } from './devices';
 
 export type MountStep =
   | {
@@ -153,6 +154,8 @@ export interface MountContext {
   /** Namespaces we create (owned by our user namespace). */
   created: ReadonlySet<string>;
   gidMap: IdRange[];
+  /** The host's device nodes, for linux.devices (default: the real /dev). */
+  devices?: DeviceLookup;
 }
 
 function bindStep(source: string, dest: string, o: ParsedOptions, extraAttrs = 0, kind: 'dir' | 'auto' = 'auto'): MountStep {
@@ -248,20 +251,25 @@ const DEV_LINKS: [string, string][] = [
   ['core', '/proc/kcore'],
 ];
 
-/** The default devices: binds of the host's nodes (mknod is not allowed in a user namespace) and the usual links. */
-export function deviceSteps(): MountStep[] {
-  const steps: MountStep[] = DEVICES.map((d) => ({
-    op: 'mount' as const,
-    source: `/dev/${d}`,
-    dest: `/dev/${d}`,
-    fstype: '',
-    flags: MS.BIND,
-    data: '',
-    attrs: 0,
-    propagation: 0,
-    kind: 'file' as const,
-  }));
-  for (const [name, target] of DEV_LINKS) steps.push({ op: 'symlink', target, path: `/dev/${name}` });
+function deviceBind(source: string, dest: string): MountStep {
+  return { op: 'mount', source, dest, fstype: '', flags: MS.BIND, data: '', attrs: 0, propagation: 0, kind: 'file' };
+}
+
+/**
+ * The devices: binds of host nodes (mknod is not allowed in a user namespace),
+ * the default set and then linux.devices (which wins where both name a path),
+ * and the usual links.
+ */
+export function deviceSteps(config: OciConfig, lookup: DeviceLookup = hostDevices()): MountStep[] {
+  const asked = (config.linux?.devices ?? []).map((d, i) => {
+    const field = `linux.devices[${i}] ${d.path}`;
+    noteIgnoredDeviceFields(d, field);
+    return deviceBind(hostSourceFor(d, field, lookup), containerPath(d.path));
+  });
+  const taken = new Set(asked.map((s) => (s.op === 'mount' ? s.dest : '')));
+  const steps = DEVICES.filter((d) => !taken.has(`/dev/${d}`)).map((d) => deviceBind(`/dev/${d}`, `/dev/${d}`));
+  steps.push(...asked);
+  for (const [name, target] of DEV_LINKS) if (!taken.has(`/dev/${name}`)) steps.push({ op: 'symlink', target, path: `/dev/${name}` });
   return steps;
 }
 
@@ -273,13 +281,13 @@ export function planMounts(config: OciConfig, ctx: MountContext): MountStep[] {
     const s = planMount(m, i, ctx);
     if (s) steps.push(s);
     if (s && s.op === 'mount' && s.dest === '/dev') {
-      steps.push(...deviceSteps());
+      steps.push(...deviceSteps(config, ctx.devices));
       devicesDone = true;
     }
   });
   // Without a /dev mount the nodes are bound onto files in the rootfs's own /dev,
   // as runc does; a config that wants an untouched image mounts a tmpfs there.
-  if (!devicesDone) steps.push(...deviceSteps());
+  if (!devicesDone) steps.push(...deviceSteps(config, ctx.devices));
   return steps;
 }
 

@@ -237,9 +237,8 @@ export const POLICY: readonly PolicyEntry[] = [
   },
   {
     path: '/linux/devices',
-    fate: 'ignored',
-    note: 'device nodes cannot be created without privilege; the standard set (null, zero, full, random, urandom, tty) is bound from the host',
-    find: used('/linux/devices'),
+    fate: 'supported',
+    note: 'bound from a host node of the same type and number (the same path, else one found in /dev), since nodes cannot be made without privilege; fileMode, uid and gid stay the host node\'s; the standard set (null, zero, full, random, urandom, tty) is always there',
   },
   { path: '/linux/cgroupsPath', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/cgroupsPath') },
   { path: '/linux/resources', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/resources') },

@@ -52,6 +52,22 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     expect(r.stdout).toBe('65534:65534\n');
   });
 
+  // As root podman lists the device in linux.devices (fileMode with the type
+  // bits); rootless it binds it and asks for rslave root propagation.
+  it('--device HOST:CONTAINER gives the host device under the new name', () => {
+    const r = podman(who, ['run', '--rm', '--device', '/dev/null:/dev/xnull', BUSYBOX, 'sh', '-c', 'ls -l /dev/xnull | cut -c1-10; echo x > /dev/xnull && echo written']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('crw-rw-rw-\nwritten\n');
+  });
+
+  it('--privileged runs, with the host devices and every capability', () => {
+    const r = podman(who, ['run', '--rm', '--privileged', BUSYBOX, 'sh', '-c', 'test -c /dev/null && ls /dev | wc -l; grep CapEff /proc/self/status']);
+    expect(r.status, show(r)).toBe(0);
+    const [count, caps] = r.stdout.trim().split('\n');
+    expect(Number(count)).toBeGreaterThan(10);
+    expect(caps).toMatch(/^CapEff:\s+000001ffffffffff|^CapEff:\s+000001fffeffffff/);
+  });
+
   it('--user 0:0 (mappable for everyone) runs as root of the container', () => {
     const r = podman(who, ['run', '--rm', '--user', '0:0', BUSYBOX, 'id', '-u']);
     expect(r.status, show(r)).toBe(0);

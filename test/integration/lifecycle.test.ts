@@ -110,6 +110,25 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     expect(chroci(['--root', root, 'delete', 'o1'], { as }).status).toBe(0);
   });
 
+  it('linux.devices are host nodes of the same number; a device the host lacks is one line naming it', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, (c) => {
+      c.process.args = ['sh', '-c', 'ls -l /dev/xnull /dev/zero | cut -c1-10; head -c 3 /dev/xnull | wc -c'];
+      c.linux.devices = [{ type: 'c', path: '/dev/xnull', major: 1, minor: 3, fileMode: 0o20666, uid: 0, gid: 0 }];
+    });
+    const r = chroci(['--root', root, 'run', '--bundle', bundle, 'dv'], { as });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('crw-rw-rw-\ncrw-rw-rw-\n0\n');
+    const cfg = path.join(bundle, 'config.json');
+    const c = JSON.parse(fs.readFileSync(cfg, 'utf8'));
+    c.linux.devices = [{ type: 'b', path: '/dev/nope', major: 4095, minor: 1048575 }];
+    fs.writeFileSync(cfg, JSON.stringify(c));
+    const bad = chroci(['--root', root, 'run', '--bundle', bundle, 'dv2'], { as });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('ch-run-oci: linux.devices[0] /dev/nope: no host device b 4095:1048575 to bind (device nodes cannot be made without privilege)\n');
+    expect(fs.readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
+  });
+
   it('delete of a created container kills it; delete --force of a running one too', async () => {
     const root = scratch(as);
     const bundle = makeBundle(as, args('sleep', '100'));

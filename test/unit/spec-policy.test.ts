@@ -96,7 +96,6 @@ const IGNORED: [string, (c: any) => void, string][] = [
   ['an AppArmor profile', (c) => (c.process.apparmorProfile = 'container-default'), '/process/apparmorProfile'],
   ['an SELinux label', (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), '/process/selinuxLabel'],
   ['a mount label', (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), '/linux/mountLabel'],
-  ['devices', (c) => (c.linux.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }]), '/linux/devices'],
   ['the default personality', (c) => (c.linux.personality = { domain: 'LINUX' }), '/linux/personality'],
   ['an I/O priority', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE' }), '/process/ioPriority'],
   ['a scheduler', (c) => (c.process.scheduler = { policy: 'SCHED_BATCH' }), '/process/scheduler'],
