@@ -37,10 +37,13 @@ events_logger = "file"
 
 # podman decides per runtime *name* whether to pass --log-format=json --log FILE
 # (runtime_supports_json) and whether --cgroups=disabled is allowed
-# (runtime_supports_nocgroups). With --runtime=/some/path the name is the
+# (runtime_supports_nocgroup). With --runtime=/some/path the name is the
 # path's base name, so any path ending in /ch-run-oci qualifies. The lists
 # replace podman's defaults, hence crun, runc, ... repeated here.
+# podman 4.3 reads runtime_supports_nocgroup (singular; its man page says
+# nocgroups, a key it does not read); older podman read the plural.
 runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "ch-run-oci"]
+runtime_supports_nocgroup = ["crun", "krun", "ch-run-oci"]
 runtime_supports_nocgroups = ["crun", "krun", "ch-run-oci"]
 
 [engine.runtimes]

@@ -36,6 +36,7 @@ const GLOBALS: Record<string, OptionSpec> = {
   'log-format': { kind: 'value', choices: ['text', 'json'] },
   debug: { kind: 'flag' },
   'systemd-cgroup': { kind: 'flag' },
+  'cgroup-manager': { kind: 'value' },
 };
 
 // Loaders as in parse.ts: a verb's module is loaded only when it runs.

@@ -38,7 +38,7 @@ function idArg(y: Argv): Argv {
 
 // Options that take a value, so that a scan can tell values from words.
 const VALUE_OPTIONS = new Set([
-  '--root', '--log', '--log-format', '--criu', '--rootless',
+  '--root', '--log', '--log-format', '--criu', '--rootless', '--cgroup-manager',
   '--process', '-p', '--pid-file', '--cwd', '--env', '-e', '--user', '-u', '--additional-gids', '-g', '--cap', '-c',
   '--preserve-fds', '--console-socket', '--process-label', '--apparmor', '--cgroup',
 ]);
@@ -92,6 +92,7 @@ export function buildCli(fullArgv: string[]): Argv {
     .option('log-format', { choices: ['text', 'json'], describe: 'format of --log lines', requiresArg: true })
     .option('debug', { type: 'boolean', describe: 'show debug notes (ignored fields, steps) and stack traces' })
     .option('systemd-cgroup', { type: 'boolean', describe: 'accepted for runc compatibility; ignored (no cgroups)', hidden: false })
+    .option('cgroup-manager', { type: 'string', describe: "accepted for crun compatibility (podman passes it with --cgroups=disabled); ignored (no cgroups)", requiresArg: true })
     // A string, not requiresArg: `spec --rootless` (no value) is the same word as runc's global --rootless VALUE.
     .option('rootless', { type: 'string', describe: 'accepted for runc compatibility (true|false|auto); always rootless' })
     .option('criu', { type: 'string', hidden: true, requiresArg: true })

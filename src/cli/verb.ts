@@ -8,7 +8,7 @@ import type { GlobalOptions } from '../commands/global';
 export type Args = { _: (string | number)[] } & Record<string, unknown>;
 
 /** Options runc accepts that mean nothing here: accepted and noted under --debug. */
-export const IGNORED_GLOBALS = ['systemd-cgroup', 'criu'] as const;
+export const IGNORED_GLOBALS = ['systemd-cgroup', 'cgroup-manager', 'criu'] as const;
 
 /** --log, --log-format, --debug: applied before anything else runs. */
 export function configureFromArgs(a: Record<string, unknown>): void {

@@ -52,6 +52,13 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     expect(r.stdout).toBe('65534:65534\n');
   });
 
+  // Allowed only for runtimes listed in containers.conf's runtime_supports_nocgroup.
+  it('--cgroups=disabled runs', () => {
+    const r = podman(who, ['run', '--rm', '--cgroups=disabled', BUSYBOX, 'echo', 'ok']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('ok\n');
+  });
+
   // As root podman lists the device in linux.devices (fileMode with the type
   // bits); rootless it binds it and asks for rslave root propagation.
   it('--device HOST:CONTAINER gives the host device under the new name', () => {

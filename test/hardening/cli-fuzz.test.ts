@@ -27,7 +27,7 @@ const SIGNALS = ['KILL', 'SIGKILL', '9', '0', '-1', '65', '64', 'SIGFOO', '', '9
 const FLAGS = ['--bogus', '-z', '--force', '-f', '--all', '-a', '--format', '--format=xml', '--format=json', '-q', '--quiet',
   '--bundle', '-b', '--pid-file', '--console-socket', '--preserve-fds', '--preserve-fds=-1', '--preserve-fds=99999',
   '--preserve-fds=1e3', '--detach', '-d', '--keep', '--no-pivot', '--no-new-keyring', '--rootless', '--rootless=maybe',
-  '--log', '--log-format', '--log-format=xml', '--debug', '--systemd-cgroup', '--help', '-h', '--version', '-v',
+  '--log', '--log-format', '--log-format=xml', '--debug', '--systemd-cgroup', '--cgroup-manager', '--cgroup-manager=disabled', '--help', '-h', '--version', '-v',
   '--process', '-p', '--cwd', '--env', '-e', '--user', '-u', '-u=99999999999', '--cap', '--cap=CAP_BOGUS', '--tty', '-t',
   '--', '---', '-', '--=', '--no-force', '--force=maybe'];
 

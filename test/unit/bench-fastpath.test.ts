@@ -49,6 +49,8 @@ const CLIENT_LINES = [
   'delete -f 0123abc',
   '--root /run/x --debug state c1',
   '--systemd-cgroup kill --all c1 TERM',
+  '--cgroup-manager disabled start c1',
+  '--cgroup-manager=disabled --log-format=json --log /u/oci-log create --bundle /u --pid-file /r/pidfile c1',
   'kill -a c1',
   'create -b . --preserve-fds 2 --no-pivot c1',
   'create c1 --bundle=/b',
@@ -79,7 +81,7 @@ describe('fast path', () => {
     const noise = ['true', 'false', '', '-x', '--', '--help', 'list', '--rootless', 'x=y'];
     const globalWord = fc.constantFrom(
       '--root', '/r', '--root=/r', '--log', '/l', '--log=/l', '--log-format', 'json', '--log-format=text', '--debug',
-      '--systemd-cgroup',
+      '--systemd-cgroup', '--cgroup-manager', 'disabled', '--cgroup-manager=systemd',
     );
     const verbWord = fc.constantFrom(
       'c1', '123', '9', 'SIGKILL', '.', '/b', '--bundle', '-b', '--bundle=/b', '--pid-file', '--console-socket',
