@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import { UserError } from '../errors';
 import * as log from '../log';
 import type { IdMapping, OciConfig } from '../spec/types';
+import { KEEP_GROUPS } from '../spec/policy';
 
 /** One line of a /proc/PID/uid_map: `inside outside count`. */
 export interface IdRange {
@@ -147,7 +148,10 @@ export function planIds(config: OciConfig, caller: CallerIds): IdPlan {
   if (!covers(gidMap, gid)) throw new UserError('process.user.gid', `${gid} is not mapped in the container's user namespace`);
 
   let groups: number[] | null = null;
-  if (setgroups) {
+  if (config.annotations?.[KEEP_GROUPS] === '1') {
+    // crun's keep_original_groups (podman --group-add keep-groups): never call setgroups.
+    if (extra.length) log.debug(`process.user.additionalGids ${extra.join(',')} dropped: ${KEEP_GROUPS} keeps the caller's groups`);
+  } else if (setgroups) {
     groups = extra.filter((g) => covers(gidMap, g));
   } else if (extra.length) {
     // setgroups is denied in a single-id namespace: the process keeps no extra groups.

@@ -50,6 +50,8 @@ export interface Plan {
   noPivot?: boolean;
   hostname?: string;
   domainname?: string;
+  /** personality(2) persona set right before execve (linux.personality LINUX32); undefined = leave. */
+  personality?: number;
   process: ProcessPlan;
   /** The fake-root seccomp filter and its supervisor's table, installed right before execve; see fakeroot.ts. */
   fakeroot?: FakerootPlan;
@@ -72,6 +74,9 @@ export function planNamespaces(config: OciConfig): { joins: Plan['joins']; creat
   }
   return { joins, created };
 }
+
+/** personality(2): 32-bit uname and address space, as `setarch linux32`. */
+export const PER_LINUX32 = 0x0008;
 
 export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
   const { joins, created } = planNamespaces(config);
@@ -109,6 +114,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     rootPropagation: prop ? propagationFlags(prop) | MS.REC : 0,
     hostname: hostname || undefined,
     domainname: domainname || undefined,
+    personality: config.linux?.personality?.domain === 'LINUX32' ? PER_LINUX32 : undefined,
     process: proc,
     fakeroot: planFakeroot(config, ids),
   };

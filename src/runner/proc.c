@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -168,6 +169,8 @@ void exec_container(const struct plan *p, const char *path) {
   if (caps) set_caps_final(caps);
   if (plan_find(p, "nonewprivs") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     die(errno, "process.noNewPrivileges", "prctl");
+  const struct rec *pe = plan_find(p, "personality");
+  if (pe && personality((unsigned long)num(pe->argv[0])) < 0) die(errno, "linux.personality", "personality %s", pe->argv[0]);
 
   char **argv, **envp;
   list(p, "args", &argv);

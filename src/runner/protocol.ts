@@ -56,6 +56,7 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.domainname) r.push(['domainname', plan.domainname]);
   if (plan.rootPropagation) r.push(['rootprop', String(plan.rootPropagation)]);
   if (plan.noPivot) r.push(['nopivot']);
+  if (plan.personality !== undefined) r.push(['personality', String(plan.personality)]);
   r.push(...processRecords(plan));
   return r;
 }

@@ -40,6 +40,9 @@ export const DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
 };
 /** Annotation prefixes that ask another runtime for behaviour ch-run-oci cannot give. */
 export const FOREIGN_DIRECTIVE_PREFIXES: readonly string[] = ['run.oci.'];
+/** crun's directives that ch-run-oci honours too (podman sends them). */
+export const KEEP_GROUPS = 'run.oci.keep_original_groups';
+export const FOREIGN_DIRECTIVES_HONOURED: readonly string[] = [KEEP_GROUPS];
 
 // --- finders: where a config uses something ---------------------------------
 
@@ -202,10 +205,15 @@ export const POLICY: readonly PolicyEntry[] = [
     find: (c) => annotationKeys(c, (k) => k.startsWith(DIRECTIVE_PREFIX) && !(k in DIRECTIVES)),
   },
   {
+    path: `/annotations/${KEEP_GROUPS}`,
+    fate: 'supported',
+    note: 'crun\'s directive (podman --group-add keep-groups): "1" keeps the caller\'s supplementary groups (setgroups is not called; additionalGids are dropped)',
+  },
+  {
     path: '/annotations/run.oci.*',
     fate: 'error',
     note: 'crun directives are not supported by ch-run-oci',
-    find: (c) => annotationKeys(c, (k) => FOREIGN_DIRECTIVE_PREFIXES.some((p) => k.startsWith(p))),
+    find: (c) => annotationKeys(c, (k) => FOREIGN_DIRECTIVE_PREFIXES.some((p) => k.startsWith(p)) && !FOREIGN_DIRECTIVES_HONOURED.includes(k)),
   },
   { path: '/linux/namespaces', fate: 'supported', note: `created: ${CREATABLE_NAMESPACES.join(', ')}` },
   { path: '/linux/namespaces/*/path', fate: 'supported', note: `joined by path: ${JOINABLE_NAMESPACES.join(', ')}` },
@@ -259,23 +267,12 @@ export const POLICY: readonly PolicyEntry[] = [
   { path: '/linux/maskedPaths', fate: 'supported', note: 'hidden (empty read-only bind or tmpfs)' },
   { path: '/linux/readonlyPaths', fate: 'supported', note: 'remounted read-only' },
   { path: '/linux/mountLabel', fate: 'ignored', note: NO_LSM, find: used('/linux/mountLabel') },
+  { path: '/linux/personality', fate: 'supported', note: 'domain LINUX (the default) or LINUX32 (set right before the program runs)' },
   {
-    path: '/linux/personality (domain LINUX, no flags)',
-    fate: 'ignored',
-    note: 'already the default personality',
-    find: (c) => {
-      const p = c.linux?.personality;
-      return p !== undefined && (p.domain ?? 'LINUX') === 'LINUX' && (p.flags ?? []).length === 0 ? ['/linux/personality'] : [];
-    },
-  },
-  {
-    path: '/linux/personality',
+    path: '/linux/personality/flags',
     fate: 'error',
-    note: 'only the default personality (domain LINUX, no flags) is supported',
-    find: (c) => {
-      const p = c.linux?.personality;
-      return p !== undefined && ((p.domain ?? 'LINUX') !== 'LINUX' || (p.flags ?? []).length > 0) ? ['/linux/personality'] : [];
-    },
+    note: 'personality flags are not supported',
+    find: (c) => ((c.linux?.personality?.flags ?? []).length > 0 ? ['/linux/personality/flags'] : []),
   },
   {
     path: '/linux/netDevices',

@@ -59,6 +59,18 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     expect(r.stdout).toBe('ok\n');
   });
 
+  it('--group-add keep-groups keeps the caller\'s groups (crun\'s run.oci.keep_original_groups)', () => {
+    const r = podman(who, ['run', '--rm', '--group-add', 'keep-groups', BUSYBOX, 'id', '-G']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/^\d+( \d+)*\n$/);
+  });
+
+  it('--personality LINUX32 gives a 32-bit uname', () => {
+    const r = podman(who, ['run', '--rm', '--personality', 'LINUX32', BUSYBOX, 'uname', '-m']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/^i[3-6]86\n$/);
+  });
+
   // As root podman lists the device in linux.devices (fileMode with the type
   // bits); rootless it binds it and asks for rslave root propagation.
   it('--device HOST:CONTAINER gives the host device under the new name', () => {

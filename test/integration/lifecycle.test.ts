@@ -129,6 +129,24 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     expect(fs.readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
+  it('linux.personality LINUX32 gives a 32-bit uname; personality flags are refused in one line', () => {
+    const root = scratch(as);
+    const bundle = makeBundle(as, (c) => {
+      c.process.args = ['uname', '-m'];
+      c.linux.personality = { domain: 'LINUX32' };
+    });
+    const r = chroci(['--root', root, 'run', '--bundle', bundle, 'p32'], { as });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^i[3-6]86\n$/);
+    const cfg = path.join(bundle, 'config.json');
+    const c = JSON.parse(fs.readFileSync(cfg, 'utf8'));
+    c.linux.personality.flags = ['ADDR_NO_RANDOMIZE'];
+    fs.writeFileSync(cfg, JSON.stringify(c));
+    const bad = chroci(['--root', root, 'run', '--bundle', bundle, 'p32b'], { as });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('ch-run-oci: config.json: /linux/personality/flags: personality flags are not supported\n');
+  });
+
   it('delete of a created container kills it; delete --force of a running one too', async () => {
     const root = scratch(as);
     const bundle = makeBundle(as, args('sleep', '100'));

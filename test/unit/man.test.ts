@@ -16,7 +16,9 @@ function renderTable(): string {
   const esc = (s: string) => s.replace(/\\/g, '\\e').replace(/^\./, '\\&.').replace(/-/g, '\\-');
   // Left-adjusted: narrow columns cannot be justified without troff warnings.
   const lines = ['.ad l', '.TS', 'allbox tab(|);', 'lb lb lbx', 'lw(2.2i) l lx.', 'Field|Fate|Why'];
-  for (const r of policyRows()) lines.push(`T{\n${esc(r.path)}\nT}|${r.fate}|T{\n${esc(r.note)}\nT}`);
+  // Long field names may break after / . _ (\: is an invisible break point).
+  const escPath = (s: string) => esc(s).replace(/([/._])(?=.)/g, '$1\\:');
+  for (const r of policyRows()) lines.push(`T{\n${escPath(r.path)}\nT}|${r.fate}|T{\n${esc(r.note)}\nT}`);
   lines.push('.TE', '.ad');
   return lines.join('\n');
 }

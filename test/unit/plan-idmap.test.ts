@@ -68,6 +68,10 @@ describe('planIds', () => {
   it('refuses a process user outside the caller ranges', () => {
     expect(() => planIds(cfg({ uid: 70000 }), buildah)).toThrow(/process\.user\.uid: 70000 is not mapped/);
   });
+  it('run.oci.keep_original_groups=1 (podman --group-add keep-groups): setgroups is never called', () => {
+    const c = { ...cfg({ uid: 0, gid: 0, additionalGids: [10] }), annotations: { 'run.oci.keep_original_groups': '1' } } as OciConfig;
+    for (const who of [root, buildah, plain]) expect(planIds(c, who).groups).toBeNull();
+  });
   it('drops unmapped additional gids with several ids', () => {
     expect(planIds(cfg({ additionalGids: [5, 99999] }), buildah).groups).toEqual([5]);
   });

@@ -67,11 +67,11 @@ const ERRORS: [string, (c: any) => void, string][] = [
   ['joining a mount namespace', (c) => (c.linux.namespaces[1] = { type: 'mount', path: '/proc/1/ns/mnt' }), 'config.json: /linux/namespaces/1/path: joining an existing mount namespace is not supported'],
   ['a time namespace', (c) => c.linux.namespaces.push({ type: 'time' }), 'config.json: /linux/namespaces/4: time namespaces are not supported'],
   ['a time namespace with offsets', (c) => { c.linux.namespaces.push({ type: 'time' }); c.linux.timeOffsets = { boottime: { secs: 5 } }; }, 'config.json: /linux/namespaces/4: time namespaces are not supported'],
-  ['a crun directive', (c) => (c.annotations = { 'io.container.manager': 'libpod', 'run.oci.keep_original_groups': '1' }), 'config.json: /annotations/run.oci.keep_original_groups: crun directives are not supported by ch-run-oci'],
+  ['a crun directive', (c) => (c.annotations = { 'io.container.manager': 'libpod', 'run.oci.hooks.stdin': '1' }), 'config.json: /annotations/run.oci.hooks.stdin: crun directives are not supported by ch-run-oci'],
   ['an unknown ch-run-oci directive', (c) => (c.annotations = { 'ch-run-oci.turbo': 'yes' }), 'config.json: /annotations/ch-run-oci.turbo: unknown ch-run-oci directive'],
   ['a bad fakeroot value', (c) => (c.annotations = { 'ch-run-oci.fakeroot': 'sometimes' }), 'config.json: /annotations/ch-run-oci.fakeroot: must be "auto", "always" or "never"'],
   ['an idmapped mount', (c) => (c.mounts = [{ destination: '/a' }, { destination: '/b', source: '/b', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }]), 'config.json: /mounts/1/uidMappings: idmapped mounts are not supported (they need privilege over the source filesystem)'],
-  ['the LINUX32 personality', (c) => (c.linux.personality = { domain: 'LINUX32' }), 'config.json: /linux/personality: only the default personality (domain LINUX, no flags) is supported'],
+  ['personality flags', (c) => (c.linux.personality = { domain: 'LINUX32', flags: ['x'] }), 'config.json: /linux/personality/flags: personality flags are not supported'],
   ['network devices (1.2)', (c) => (c.linux.netDevices = { eth1: { name: 'eth0' } }), 'config.json: /linux/netDevices: moving network devices into the container needs privilege on the host'],
 ];
 
@@ -96,7 +96,6 @@ const IGNORED: [string, (c: any) => void, string][] = [
   ['an AppArmor profile', (c) => (c.process.apparmorProfile = 'container-default'), '/process/apparmorProfile'],
   ['an SELinux label', (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), '/process/selinuxLabel'],
   ['a mount label', (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), '/linux/mountLabel'],
-  ['the default personality', (c) => (c.linux.personality = { domain: 'LINUX' }), '/linux/personality'],
   ['an I/O priority', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE' }), '/process/ioPriority'],
   ['a scheduler', (c) => (c.process.scheduler = { policy: 'SCHED_BATCH' }), '/process/scheduler'],
   ['time offsets without a time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), '/linux/timeOffsets'],
