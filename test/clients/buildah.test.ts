@@ -125,7 +125,10 @@ describe.each(WHO)('buildah as %s', (who) => {
             // already gone
           }
         }
-        throw e;
+        // Which side was slow: buildah gone (killed by the TERM before it set up its
+        // handler, a window buildah has after `start` returns) or still at work.
+        const gone = child.exitCode !== null || child.signalCode !== null;
+        throw new Error(`${e.message}; buildah ${gone ? `had exited (${child.exitCode ?? child.signalCode})` : 'was still running'}\n${err}`);
       });
       expect(Date.now() - t0).toBeLessThanOrEqual(2000);
       // buildah itself must finish too (it reports the interruption and cleans up).
