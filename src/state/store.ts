@@ -302,7 +302,8 @@ function breakDeadLock(lockfilePath: string): boolean {
     return true;
   }
   if (isRunning(h.pid, h.start)) return false;
-  const dead = `${lockfilePath}.dead-${process.pid}`;
+  // Unique, so a leftover of a waiter killed right after its rename is never in the way.
+  const dead = `${lockfilePath}.dead-${process.pid}-${Date.now()}`;
   try {
     fs.unlinkSync(h.mark);
     fs.renameSync(lockfilePath, dead);
