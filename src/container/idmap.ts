@@ -38,6 +38,14 @@ export interface IdPlan {
   gid: number;
   /** Supplementary groups to set, or null when they cannot be set (single id). */
   groups: number[] | null;
+  /**
+   * The container ids the runner takes for the set-up (mounts, files) when the
+   * caller's own ids have no mapping (podman --uidmap 0:1:…, --userns=auto):
+   * an unmapped id cannot create files (EOVERFLOW). Undefined: keep the caller's.
+   * hostUid/hostGid are the same ids as the caller sees them (the exec fifo is
+   * handed to them).
+   */
+  setupIds?: { uid: number; gid: number; hostUid: number; hostGid: number };
 }
 
 const CAP_SETGID = 6n;
@@ -161,7 +169,20 @@ export function planIds(config: OciConfig, caller: CallerIds): IdPlan {
     const dropped = extra.filter((g) => !covers(gidMap, g));
     log.debug(`process.user.additionalGids ${dropped.join(',')} dropped: not mapped`);
   }
-  return { uidMap, gidMap, setgroups, uid, gid, groups };
+  const mapped = (map: IdRange[], id: number) => map.some((r) => r.outside <= id && id < r.outside + r.count);
+  let setupIds: IdPlan['setupIds'];
+  if (!mapped(uidMap, caller.euid) || !mapped(gidMap, caller.egid)) {
+    const su = covers(uidMap, 0) ? 0 : uid;
+    const sg = covers(gidMap, 0) ? 0 : gid;
+    setupIds = { uid: su, gid: sg, hostUid: outsideOf(uidMap, su), hostGid: outsideOf(gidMap, sg) };
+  }
+  return { uidMap, gidMap, setgroups, uid, gid, groups, setupIds };
+}
+
+/** The caller's id for a container id that the map covers. */
+function outsideOf(map: IdRange[], inside: number): number {
+  const r = map.find((x) => x.inside <= inside && inside < x.inside + x.count)!;
+  return r.outside + (inside - r.inside);
 }
 
 /** The text written to /proc/PID/uid_map or gid_map. */

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -24,6 +25,12 @@ static void await(int fd) {
   if (r != 1) _exit(1);
 }
 
+/* With set-up ids (the caller's own are not mapped) the state directory is
+ * out of the container's reach: the fifo itself, handed to those ids by R,
+ * is held as an O_PATH fd from before the unshare and reopened through
+ * /proc/self/fd at start. */
+static int fifo_path_fd = -1;
+
 static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes *pp) {
   /* Killed with C1 until R has reported; the go pipe covers the instant
    * between fork and this prctl. */
@@ -35,7 +42,7 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
    * reachable without any path from inside the container. `exec` has none. */
   const struct rec *fifo = plan_find(p, "fifo");
   int state_fd = -1;
-  if (fifo && (state_fd = open(fifo->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+  if (fifo && fifo_path_fd < 0 && (state_fd = open(fifo->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
     die(errno, "fifo", "open state directory %s", fifo->argv[0]);
 
   setup_process_early(p);
@@ -52,11 +59,13 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   close(pp->go_r);
   report_to(2);
 
-  if (state_fd >= 0) {
+  if (state_fd >= 0 || fifo_path_fd >= 0) {
     /* Blocks until `start` opens the fifo for reading. */
     int fd;
-    while ((fd = openat(state_fd, "exec.fifo", O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
-    if (fd < 0) die(errno, "start", "open exec fifo");
+    char via[64];
+    snprintf(via, sizeof via, "/proc/self/fd/%d", fifo_path_fd);
+    while ((fd = fifo_path_fd >= 0 ? open(via, O_WRONLY | O_CLOEXEC) : openat(state_fd, "exec.fifo", O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
+    if (fd < 0) die(errno, "start", fifo_path_fd >= 0 ? "open exec fifo through %s (the container needs /proc)" : "open exec fifo", via);
     if (write(fd, "0", 1) != 1) die(errno, "start", "write exec fifo");
     /* `start` keeps its end open until it exits, so the program begins after
      * start has returned (clients set up their signal handling then). With no
@@ -64,7 +73,8 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
     struct pollfd reader = {.fd = fd, .events = 0};
     while (poll(&reader, 1, 5000) < 0 && errno == EINTR) {}
     close(fd);
-    close(state_fd);
+    if (state_fd >= 0) close(state_fd);
+    if (fifo_path_fd >= 0) close(fifo_path_fd);
   }
   exec_container(p, exe);
 }
@@ -121,10 +131,26 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   /* One unshare: the kernel makes the user namespace first, so every other
    * namespace created here is owned by it. `exec` creates none. */
   const struct rec *u = plan_find(p, "unshare");
+  const struct rec *fifo = plan_find(p, "fifo");
+  if (fifo && plan_find(p, "setupids")) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/exec.fifo", fifo->argv[0]);
+    if ((fifo_path_fd = open(path, O_PATH | O_CLOEXEC)) < 0) die(errno, "fifo", "open %s", path);
+  }
   if (u) {
     if (unshare((int)num(u->argv[0])) < 0) die(errno, "unshare", "namespaces");
     say(pp->sync_w, "unshared\n");
     await(pp->maps_r);
+    /* The caller's own ids may have no mapping (--uidmap 0:1:…): the set-up
+     * then runs as the container ids the plan names, since an unmapped id
+     * cannot create files (EOVERFLOW). Dumpable again after the change, so
+     * the caller still reads our /proc files. */
+    const struct rec *s = plan_find(p, "setupids");
+    if (s) {
+      if (setresgid((gid_t)num(s->argv[1]), (gid_t)num(s->argv[1]), (gid_t)num(s->argv[1])) < 0) die(errno, "setup ids", "setresgid %s", s->argv[1]);
+      if (setresuid((uid_t)num(s->argv[0]), (uid_t)num(s->argv[0]), (uid_t)num(s->argv[0])) < 0) die(errno, "setup ids", "setresuid %s", s->argv[0]);
+      prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    }
   }
   close(pp->maps_r);
 

@@ -137,6 +137,10 @@ int main(int argc, char **argv) {
     snprintf(fifo_path, sizeof fifo_path, "%s/exec.fifo", fifo->argv[0]);
     if (mkfifo(fifo_path, 0600) < 0) die(errno, "fifo", "mkfifo %s", fifo_path);
     fifo_made = 1;
+    /* The container waits on the fifo as its set-up ids when ours are not mapped. */
+    const struct rec *s = plan_find(&p, "setupids");
+    if (s && chown(fifo_path, (uid_t)num(s->argv[2]), (gid_t)num(s->argv[3])) < 0)
+      die(errno, "fifo", "chown %s to %s:%s", fifo_path, s->argv[2], s->argv[3]);
   }
 
   struct pipes pp;

@@ -52,6 +52,13 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     expect(r.stdout).toBe('65534:65534\n');
   });
 
+  // The caller's own id is not in the map: the runtime sets up as the container's root.
+  it.skipIf(who === 'chroci-test')('--uidmap 0:1:1000 maps the container\'s root elsewhere', () => {
+    const r = podman(who, ['run', '--rm', '--uidmap', '0:1:1000', '--gidmap', '0:1:1000', BUSYBOX, 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['0', '0 1 1000', '']);
+  });
+
   // Allowed only for runtimes listed in containers.conf's runtime_supports_nocgroup.
   it('--cgroups=disabled runs', () => {
     const r = podman(who, ['run', '--rm', '--cgroups=disabled', BUSYBOX, 'echo', 'ok']);
