@@ -264,11 +264,11 @@ export function deviceSteps(config: OciConfig, lookup: DeviceLookup = hostDevice
   const asked = (config.linux?.devices ?? []).map((d, i) => {
     const field = `linux.devices[${i}] ${d.path}`;
     noteIgnoredDeviceFields(d, field);
-    return deviceBind(hostSourceFor(d, field, lookup), containerPath(d.path));
+    return { source: hostSourceFor(d, field, lookup), dest: containerPath(d.path) };
   });
-  const taken = new Set(asked.map((s) => (s.op === 'mount' ? s.dest : '')));
-  const steps = DEVICES.filter((d) => !taken.has(`/dev/${d}`)).map((d) => deviceBind(`/dev/${d}`, `/dev/${d}`));
-  steps.push(...asked);
+  const taken = new Set(asked.map((a) => a.dest));
+  const defaults = DEVICES.map((d) => `/dev/${d}`).filter((p) => !taken.has(p));
+  const steps = [...defaults.map((p) => deviceBind(p, p)), ...asked.map((a) => deviceBind(a.source, a.dest))];
   for (const [name, target] of DEV_LINKS) if (!taken.has(`/dev/${name}`)) steps.push({ op: 'symlink', target, path: `/dev/${name}` });
   return steps;
 }
