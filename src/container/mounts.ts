@@ -153,6 +153,8 @@ export interface MountContext {
   bundle: string;
   /** Namespaces we create (owned by our user namespace). */
   created: ReadonlySet<string>;
+  /** Namespaces joined by path (owned by the caller's user namespace or above). */
+  joined?: ReadonlySet<string>;
   gidMap: IdRange[];
   /** The host's device nodes, for linux.devices (default: the real /dev). */
   devices?: DeviceLookup;
@@ -204,6 +206,9 @@ export function planMount(m: Mount, index: number, ctx: MountContext): MountStep
       // mounted over part of the host's /sys (a fresh mount would reveal what
       // that hides): then the same read-only bind, as crun does.
       if (ctx.created.has('network')) return { ...freshStep('sysfs', dest, 'sysfs', o), fallback: hostSys };
+      // A joined one (podman's slirp4netns): the runner makes the sysfs before it
+      // enters our user namespace, when the caller may (see sysfsAttrs).
+      if (ctx.joined?.has('network')) return { ...freshStep('sysfs', dest, 'sysfs', o), fallback: hostSys };
       log.debug(`${field}: no new network namespace, binding the host's /sys read-only`);
       return hostSys;
     }
@@ -289,6 +294,16 @@ export function planMounts(config: OciConfig, ctx: MountContext): MountStep[] {
   // as runc does; a config that wants an untouched image mounts a tmpfs there.
   if (!devicesDone) steps.push(...deviceSteps(config, ctx.devices));
   return steps;
+}
+
+/**
+ * MOUNT_ATTR_* of the sysfs that the runner makes before entering our user
+ * namespace for a joined network namespace; undefined when no step needs one.
+ */
+export function sysfsAttrs(steps: MountStep[], ctx: MountContext): number | undefined {
+  if (ctx.created.has('network') || !ctx.joined?.has('network')) return undefined;
+  const s = steps.find((m) => m.op === 'mount' && m.fstype === 'sysfs');
+  return s && s.op === 'mount' ? flagsToAttrs(s.flags) : undefined;
 }
 
 /** maskedPaths then readonlyPaths (both skip paths missing in the rootfs, at run time). */

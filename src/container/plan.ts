@@ -4,7 +4,7 @@ import * as log from '../log';
 import { UserError } from '../errors';
 import type { NamespaceType, OciConfig } from '../spec/types';
 import { planIds, readCallerIds, type CallerIds, type IdPlan } from './idmap';
-import { MS, planMounts, planPathSteps, propagationFlags, type MountStep } from './mounts';
+import { MS, planMounts, planPathSteps, propagationFlags, sysfsAttrs, type MountStep } from './mounts';
 import { planProcess, type ProcessPlan } from './process';
 import { planFakeroot, type FakerootPlan } from './fakeroot';
 
@@ -52,6 +52,8 @@ export interface Plan {
   domainname?: string;
   /** personality(2) persona set right before execve (linux.personality LINUX32); undefined = leave. */
   personality?: number;
+  /** MOUNT_ATTR_* of a sysfs the runner makes before the unshare (joined network namespace); see sysfsAttrs. */
+  premadeSysfs?: number;
   process: ProcessPlan;
   /** The fake-root seccomp filter and its supervisor's table, installed right before execve; see fakeroot.ts. */
   fakeroot?: FakerootPlan;
@@ -82,7 +84,9 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
   const { joins, created } = planNamespaces(config);
   const ids = planIds(config, ctx.caller);
   const proc = planProcess(config.process);
-  const mounts = planMounts(config, { bundle: ctx.bundle, created: new Set(created), gidMap: ids.gidMap });
+  const mountCtx = { bundle: ctx.bundle, created: new Set<string>(created), joined: new Set<string>(joins.map((j) => j.type)), gidMap: ids.gidMap };
+  const mounts = planMounts(config, mountCtx);
+  const premadeSysfs = sysfsAttrs(mounts, mountCtx);
   // cwd is made before the root turns read-only; the runner chdirs after pivot_root.
   mounts.push({ op: 'mkdir', path: proc.cwd });
   mounts.push(...planPathSteps(config));
@@ -115,6 +119,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     hostname: hostname || undefined,
     domainname: domainname || undefined,
     personality: config.linux?.personality?.domain === 'LINUX32' ? PER_LINUX32 : undefined,
+    premadeSysfs,
     process: proc,
     fakeroot: planFakeroot(config, ids),
   };

@@ -127,6 +127,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
     }
   }
   for (int k = 0; k < nfd; k++) close(fds[k]);
+  premake_sysfs(p);
 
   /* One unshare: the kernel makes the user namespace first, so every other
    * namespace created here is owned by it. `exec` creates none. */

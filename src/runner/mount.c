@@ -18,6 +18,24 @@
 
 static int rootfd = -1;
 static const char *rootfs;
+static int premade_sysfs = -1;
+
+/* `premade-sysfs ATTRS`: the network namespace was joined, and is owned by the
+ * caller's user namespace, so once in ours the kernel refuses a fresh sysfs.
+ * Made here, in C1 after the joins and before the unshare, as a detached
+ * mount that the sysfs mount step attaches. When the caller may not (no
+ * CAP_SYS_ADMIN over its mount namespace), nothing is made and that step
+ * falls back as planned. */
+void premake_sysfs(const struct plan *p) {
+  const struct rec *r = plan_find(p, "premade-sysfs");
+  if (!r) return;
+  int fs = (int)syscall(SYS_fsopen, "sysfs", FSOPEN_CLOEXEC);
+  if (fs < 0) return;
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "sysfs", 0) == 0 &&
+      syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+    premade_sysfs = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, (unsigned int)num(r->argv[0]));
+  close(fs);
+}
 
 static const char *fdpath(int fd) {
   static char buf[2][64];
@@ -74,6 +92,15 @@ static void do_mount(const struct rec *r, const struct rec *eperm_alt) {
   }
   char canon[PATH_BUF];
   int fd = dest_fd("mount", dest, create, canon);
+  if (!strcmp(type, "sysfs") && premade_sysfs >= 0 &&
+      /* Onto the fd itself: the kernel refuses a /proc/self/fd path here (EINVAL). */
+      syscall(SYS_move_mount, premade_sysfs, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0) {
+    close(premade_sysfs);
+    premade_sysfs = -1;
+    close(fd);
+    set_attrs("mount", dest, canon, attrs, prop & ~(unsigned long long)MS_REC, 0, (prop & MS_REC) != 0);
+    return;
+  }
   if (mount(*src ? src : NULL, fdpath(fd), *type ? type : NULL, flags, *data ? data : NULL) < 0) {
     /* The plan's own alternative when the kernel says EPERM (e.g. sysfs while
      * the host's /sys has overmounts): TypeScript chose it, we just take it. */

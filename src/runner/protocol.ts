@@ -27,6 +27,7 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.wait) r.push(['wait']);
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
+  if (plan.premadeSysfs !== undefined) r.push(['premade-sysfs', String(plan.premadeSysfs)]);
   r.push(['unshare', String(plan.created.reduce((f, t) => f | CLONE[t], 0) >>> 0)]);
   if (!plan.ids.setgroups) r.push(['setgroups', 'deny']);
   r.push(['uidmap', mapText(plan.ids.uidMap)], ['gidmap', mapText(plan.ids.gidMap)]);

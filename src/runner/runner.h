@@ -33,8 +33,10 @@ void die(int err, const char *step, const char *fmt, ...) __attribute__((format(
 void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 ssize_t read_line(int fd, char *buf, size_t size);
 
-/* mount.c: everything between unshare and pivot_root (runs in C2). */
+/* mount.c: everything between unshare and pivot_root (runs in C2), and the
+ * sysfs that C1 makes before the unshare for a joined network namespace. */
 void setup_mounts(const struct plan *p);
+void premake_sysfs(const struct plan *p);
 
 /* proc.c: process settings. */
 void setup_process_early(const struct plan *p);      /* before pivot: oom */

@@ -59,6 +59,15 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['0', '0 1 1000', '']);
   });
 
+  // podman's network namespace is joined, not ours: sysfs must still be that namespace's.
+  it('default network: /sys/class/net lists the container\'s own interfaces', () => {
+    const r = podman(who, ['run', '--rm', BUSYBOX, 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "; echo; ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d " " | sort | tr "\\n" " "']);
+    expect(r.status, show(r)).toBe(0);
+    const [sys, links] = r.stdout.split('\n');
+    expect(sys).toContain('lo');
+    expect(sys).toBe(links);
+  });
+
   // Allowed only for runtimes listed in containers.conf's runtime_supports_nocgroup.
   it('--cgroups=disabled runs', () => {
     const r = podman(who, ['run', '--rm', '--cgroups=disabled', BUSYBOX, 'echo', 'ok']);

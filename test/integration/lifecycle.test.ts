@@ -43,6 +43,36 @@ describe('explicit id maps without the caller\'s own id (root)', () => {
   });
 });
 
+// A joined network namespace is owned by the caller's user namespace, where the
+// kernel refuses a fresh sysfs once we are in ours: the runner makes it before.
+describe('a joined network namespace (root)', () => {
+  it('/sys shows that namespace\'s interfaces, not the host\'s', async () => {
+    const holder = spawn('unshare', ['--net', 'sleep', '60'], { stdio: 'ignore' });
+    const netns = (pid: number | string) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/ns/net`);
+      } catch {
+        return '';
+      }
+    };
+    try {
+      // unshare has made its namespace once its net link differs from ours.
+      await waitFor(() => netns(holder.pid!) !== '' && netns(holder.pid!) !== netns('self'));
+      const root = scratch('root');
+      const bundle = makeBundle('root', (c) => {
+        c.process.args = ['sh', '-c', 'ls /sys/class/net; grep " /sys " /proc/mounts | cut -d" " -f1,3,4'];
+        c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
+        c.linux.namespaces.push({ type: 'network', path: `/proc/${holder.pid}/ns/net` });
+      });
+      const r = chroci(['--root', root, 'run', '--bundle', bundle, 'jn']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('lo\nsysfs sysfs ro,nosuid,nodev,noexec,relatime\n');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
+
 describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
   it('run prints what the container printed and exits with its status', () => {
     const root = scratch(as);
