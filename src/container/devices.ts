@@ -24,7 +24,7 @@ export interface DeviceLookup {
   all(): HostNode[];
 }
 
-/** The host path to bind for d, at container path dest; throws naming the field when there is none. */
+/** The host path to bind for d; throws naming the field when there is none. */
 export function hostSourceFor(d: LinuxDevice, field: string, lookup: DeviceLookup): string {
   if (d.type === 'p') throw new UserError(field, 'a fifo device cannot be made without mknod; bind-mount a fifo instead');
   const type = d.type === 'b' ? 'b' : 'c'; // 'u' (unbuffered) is a character device
@@ -37,13 +37,20 @@ export function hostSourceFor(d: LinuxDevice, field: string, lookup: DeviceLooku
   return found.path;
 }
 
-function nodeAt(p: string): HostNode | undefined {
-  let st: fs.Stats;
+function lstatQuiet(p: string): fs.Stats | undefined {
   try {
-    st = fs.lstatSync(p);
+    return fs.lstatSync(p);
   } catch {
     return undefined;
   }
+}
+
+function nodeAt(p: string): HostNode | undefined {
+  const st = lstatQuiet(p);
+  return st && nodeOf(p, st);
+}
+
+function nodeOf(p: string, st: fs.Stats): HostNode | undefined {
   if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
   // Linux dev_t: major in bits 8-19 (and 32-43), minor in bits 0-7 and 20-31.
   const rdev = BigInt(st.rdev);
@@ -69,9 +76,11 @@ export function hostDevices(): DeviceLookup {
         }
         for (const name of names) {
           const p = path.join(dir, name);
-          const node = nodeAt(p);
+          const st = lstatQuiet(p);
+          if (!st) continue;
+          const node = nodeOf(p, st);
           if (node) cache!.push(node);
-          else if (depth > 0 && fs.lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) scan(p, depth - 1);
+          else if (depth > 0 && st.isDirectory()) scan(p, depth - 1);
         }
       };
       scan('/dev', 1);

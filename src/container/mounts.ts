@@ -205,10 +205,9 @@ export function planMount(m: Mount, index: number, ctx: MountContext): MountStep
       // Even with our own network namespace it refuses (EPERM) when something is
       // mounted over part of the host's /sys (a fresh mount would reveal what
       // that hides): then the same read-only bind, as crun does.
-      if (ctx.created.has('network')) return { ...freshStep('sysfs', dest, 'sysfs', o), fallback: hostSys };
-      // A joined one (podman's slirp4netns): the runner makes the sysfs before it
-      // enters our user namespace, when the caller may (see sysfsAttrs).
-      if (ctx.joined?.has('network')) return { ...freshStep('sysfs', dest, 'sysfs', o), fallback: hostSys };
+      // A joined one (podman's): the runner makes the sysfs before it enters
+      // our user namespace, when the caller may (see sysfsAttrs).
+      if (ctx.created.has('network') || ctx.joined?.has('network')) return { ...freshStep('sysfs', dest, 'sysfs', o), fallback: hostSys };
       log.debug(`${field}: no new network namespace, binding the host's /sys read-only`);
       return hostSys;
     }
