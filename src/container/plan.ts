@@ -4,7 +4,8 @@ import * as log from '../log';
 import { UserError } from '../errors';
 import type { NamespaceType, OciConfig } from '../spec/types';
 import { planIds, readCallerIds, type CallerIds, type IdPlan } from './idmap';
-import { MS, planMounts, planPathSteps, propagationFlags, sysfsAttrs, type MountStep } from './mounts';
+import { ATTR, MS, placePathSteps, planMounts, propagationFlags, sysfsAttrs, type MountStep } from './mounts';
+import { configDevicePolicy } from './devices';
 import { planProcess, type ProcessPlan } from './process';
 import { planFakeroot, type FakerootPlan } from './fakeroot';
 
@@ -41,6 +42,8 @@ export interface Plan {
   created: NamespaceType[];
   ids: IdPlan;
   rootfs: string;
+  /** MOUNT_ATTR_* added to the whole rootfs tree (nodev unless the config allows every device). */
+  rootAttrs: number;
   /** Mounts, devices, cwd creation, masked and read-only paths, in execution order. */
   mounts: MountStep[];
   rootReadonly: boolean;
@@ -84,12 +87,19 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
   const { joins, created } = planNamespaces(config);
   const ids = planIds(config, ctx.caller);
   const proc = planProcess(config.process);
-  const mountCtx = { bundle: ctx.bundle, created: new Set<string>(created), joined: new Set<string>(joins.map((j) => j.type)), gidMap: ids.gidMap };
-  const mounts = planMounts(config, mountCtx);
-  const premadeSysfs = sysfsAttrs(mounts, mountCtx);
+  const devicePolicy = configDevicePolicy(config);
+  const mountCtx = {
+    bundle: ctx.bundle,
+    created: new Set<string>(created),
+    joined: new Set<string>(joins.map((j) => j.type)),
+    gidMap: ids.gidMap,
+    devicePolicy,
+  };
+  const planned = planMounts(config, mountCtx);
+  const premadeSysfs = sysfsAttrs(planned, mountCtx);
+  const { steps: mounts, rootLevel } = placePathSteps(planned, config);
   // cwd is made before the root turns read-only; the runner chdirs after pivot_root.
-  mounts.push({ op: 'mkdir', path: proc.cwd });
-  mounts.push(...planPathSteps(config));
+  mounts.push({ op: 'mkdir', path: proc.cwd }, ...rootLevel);
 
   let hostname = config.hostname;
   if (hostname !== undefined && !created.includes('uts')) {
@@ -113,6 +123,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     created,
     ids,
     rootfs: ctx.rootfs,
+    rootAttrs: devicePolicy.allowsAll ? 0 : ATTR.NODEV,
     mounts,
     rootReadonly: config.root?.readonly === true,
     rootPropagation: prop ? propagationFlags(prop) | MS.REC : 0,

@@ -5,6 +5,7 @@ import * as log from '../log';
 import { KNOWN_CAPABILITIES } from '../spec/capabilities';
 import type { Capabilities, Process } from '../spec/types';
 import { containerPath } from './mounts';
+import { callerStackLimit, checkExecSize } from './exec-limits';
 
 export interface Rlimit {
   type: string;
@@ -110,6 +111,8 @@ export function planProcess(p: Process | undefined): ProcessPlan {
     if (r.soft > r.hard) throw new UserError('process.rlimits', `${r.type}: soft limit above hard limit`);
     return { type: r.type, resource: rlimitNumber(r.type), soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) };
   });
+  const stack = rlimits.find((r) => r.type === 'RLIMIT_STACK');
+  checkExecSize(p.args, env, stack ? (stack.soft === 'unlimited' ? Infinity : Number(stack.soft)) : callerStackLimit());
   return {
     args: p.args,
     env,

@@ -25,11 +25,22 @@ static void await(int fd) {
   if (r != 1) _exit(1);
 }
 
-/* With set-up ids (the caller's own are not mapped) the state directory is
- * out of the container's reach: the fifo itself, handed to those ids by R,
- * is held as an O_PATH fd from before the unshare and reopened through
- * /proc/self/fd at start. */
+/* The exec fifo, held as an O_PATH fd opened by C1 before the unshare (its
+ * path is the caller's) and reopened for writing through /proc/self/fd at
+ * start, as runc does. The state directory itself is never open in the
+ * container process: an fd of a host directory would be a way out (a cwd of
+ * /proc/self/fd/N). With set-up ids the fifo was handed to those ids by R. */
 static int fifo_path_fd = -1;
+
+/* At create, after pivot_root: /proc/self/fd/N must lead to our fifo, or
+ * start could not open it (no /proc in the container, or a rootfs whose
+ * /proc is something else). Checked by inode, so no look-alike passes. */
+static void check_fifo_reachable(const char *via) {
+  struct stat want, got;
+  if (fstat(fifo_path_fd, &want) < 0) die(errno, "fifo", "stat");
+  if (stat(via, &got) < 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+    die(0, "mounts", "the container needs /proc (the exec fifo is reopened through %s at start)", via);
+}
 
 static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes *pp) {
   /* Killed with C1 until R has reported; the go pipe covers the instant
@@ -38,17 +49,13 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   close(pp->hold_r);
   if (setsid() < 0) die(errno, "setsid", "container process");
 
-  /* The state directory is opened before pivot_root: the fifo stays
-   * reachable without any path from inside the container. `exec` has none. */
-  const struct rec *fifo = plan_find(p, "fifo");
-  int state_fd = -1;
-  if (fifo && fifo_path_fd < 0 && (state_fd = open(fifo->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-    die(errno, "fifo", "open state directory %s", fifo->argv[0]);
-
   setup_process_early(p);
   if (plan_find(p, "rootfs")) setup_mounts(p);
   setup_process_create(p);
   const char *exe = resolve_exec(p);
+  char via[64];
+  snprintf(via, sizeof via, "/proc/self/fd/%d", fifo_path_fd);
+  if (fifo_path_fd >= 0) check_fifo_reachable(via);
 
   say(pp->sync_w, "ok\n");
   await(pp->go_r);
@@ -59,13 +66,11 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   close(pp->go_r);
   report_to(2);
 
-  if (state_fd >= 0 || fifo_path_fd >= 0) {
+  if (fifo_path_fd >= 0) {
     /* Blocks until `start` opens the fifo for reading. */
     int fd;
-    char via[64];
-    snprintf(via, sizeof via, "/proc/self/fd/%d", fifo_path_fd);
-    while ((fd = fifo_path_fd >= 0 ? open(via, O_WRONLY | O_CLOEXEC) : openat(state_fd, "exec.fifo", O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
-    if (fd < 0) die(errno, "start", fifo_path_fd >= 0 ? "open exec fifo through %s (the container needs /proc)" : "open exec fifo", via);
+    while ((fd = open(via, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
+    if (fd < 0) die(errno, "start", "open exec fifo through %s (the container needs /proc)", via);
     if (write(fd, "0", 1) != 1) die(errno, "start", "write exec fifo");
     /* `start` keeps its end open until it exits, so the program begins after
      * start has returned (clients set up their signal handling then). With no
@@ -73,8 +78,7 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
     struct pollfd reader = {.fd = fd, .events = 0};
     while (poll(&reader, 1, 5000) < 0 && errno == EINTR) {}
     close(fd);
-    if (state_fd >= 0) close(state_fd);
-    if (fifo_path_fd >= 0) close(fifo_path_fd);
+    close(fifo_path_fd);
   }
   exec_container(p, exe);
 }
@@ -133,7 +137,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
    * namespace created here is owned by it. `exec` creates none. */
   const struct rec *u = plan_find(p, "unshare");
   const struct rec *fifo = plan_find(p, "fifo");
-  if (fifo && plan_find(p, "setupids")) {
+  if (fifo) {
     char path[4096];
     snprintf(path, sizeof path, "%s/exec.fifo", fifo->argv[0]);
     if ((fifo_path_fd = open(path, O_PATH | O_CLOEXEC)) < 0) die(errno, "fifo", "open %s", path);

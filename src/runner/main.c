@@ -38,13 +38,20 @@ static void cleanup(void) {
   if (fifo_made) unlink(fifo_path);
 }
 
+/* A plan larger than this is not one TypeScript wrote. */
+#define PLAN_MAX_BYTES (256u << 20)
+
 static char *read_all(int fd, size_t *len) {
   size_t cap = 65536, n = 0;
   char *buf = malloc(cap);
   for (;;) {
     if (!buf) die(ENOMEM, "plan", "read");
-    if (n == cap) buf = realloc(buf, cap *= 2);
-    if (!buf) continue;
+    if (n == cap) {
+      if (cap >= PLAN_MAX_BYTES) die(EFBIG, "plan", "more than %u bytes", PLAN_MAX_BYTES);
+      char *bigger = realloc(buf, cap *= 2);
+      if (!bigger) die(ENOMEM, "plan", "read");
+      buf = bigger;
+    }
     ssize_t r = read(fd, buf + n, cap - n);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) die(errno, "plan", "read fd %d", fd);

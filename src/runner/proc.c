@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +31,8 @@ void setup_process_early(const struct plan *p) {
   if (write(fd, r->argv[0], strlen(r->argv[0])) < 0) die(errno, "process.oomScoreAdj", "write %s", r->argv[0]);
   close(fd);
 }
+
+static void enter_cwd(const char *cwd);
 
 static rlim_t limit(const char *s) {
   return strcmp(s, "unlimited") ? (rlim_t)num(s) : RLIM_INFINITY;
@@ -56,12 +60,36 @@ void setup_process_create(const struct plan *p) {
   const struct rec *u = plan_find(p, "umask");
   umask(u ? (mode_t)num(u->argv[0]) : 022);
   const struct rec *c = plan_find(p, "cwd");
-  if (c && chdir(c->argv[0]) < 0) die(errno, "process.cwd", "%s", c->argv[0]);
+  if (c) enter_cwd(c->argv[0]);
+}
+
+/* Paths the container controls are looked up without magic links: none of
+ * them may lead through /proc/self/fd/N to a file of ours (cf. runc's
+ * CVE-2024-21626, where a leaked fd of the host became the cwd). */
+static int open_path(const char *path, int flags) {
+  struct open_how how = { .flags = (unsigned long long)(flags | O_PATH | O_CLOEXEC), .resolve = RESOLVE_NO_MAGICLINKS };
+  return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+}
+
+/* chdir into the container's cwd (after pivot_root or the join of its mount
+ * namespace), then check that the kernel sees it inside our root. */
+static void enter_cwd(const char *cwd) {
+  int fd = open_path(cwd, O_DIRECTORY);
+  if (fd < 0) die(errno, "process.cwd", "%s", cwd);
+  if (fchdir(fd) < 0) die(errno, "process.cwd", "%s", cwd);
+  close(fd);
+  char buf[PATH_MAX];
+  /* getcwd fails (ENOENT) for a directory outside the root. */
+  if (!getcwd(buf, sizeof buf) || buf[0] != '/') die(0, "process.cwd", "%s is not inside the container", cwd);
 }
 
 static int executable(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+  int fd = open_path(path, 0);
+  if (fd < 0) return 0;
+  int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+  close(fd);
+  return ok;
 }
 
 /* args[0] without a '/' is looked up in the container's PATH (given by the
@@ -71,8 +99,9 @@ const char *resolve_exec(const struct plan *p) {
   if (!a || a->argc < 1) die(0, "process.args", "empty");
   const char *arg0 = a->argv[0];
   if (strchr(arg0, '/')) {
-    struct stat st;
-    if (stat(arg0, &st) < 0) die(errno, "exec", "%s", arg0);
+    int fd = open_path(arg0, 0);
+    if (fd < 0) die(errno, "exec", "%s", arg0);
+    close(fd);
     /* A directory or a file without x bits would fail execve only after
      * start; refuse it here, at create, like runc's lookup does. */
     if (!executable(arg0)) die(EACCES, "exec", "%s", arg0);

@@ -5,10 +5,11 @@
 import { UserError } from '../errors';
 import { mapText } from '../container/idmap';
 import { CLONE, type Plan } from '../container/plan';
+import type { BindStep, MountStep } from '../container/mounts';
 import type { ExecPlan } from '../container/exec-plan';
 import { idRuleText } from '../container/fakeroot';
 
-export const PROTOCOL_VERSION = '1';
+export const PROTOCOL_VERSION = '2';
 
 export type PlanRecord = [tag: string, ...args: string[]];
 
@@ -34,26 +35,8 @@ function createRecords(plan: Plan): PlanRecord[] {
   const s = plan.ids.setupIds;
   if (s) r.push(['setupids', String(s.uid), String(s.gid), String(s.hostUid), String(s.hostGid)]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
-  r.push(['rootfs', plan.rootfs]);
-  for (const m of plan.mounts) {
-    switch (m.op) {
-      case 'mount':
-        r.push(['mount', m.source, m.dest, m.fstype, String(m.flags), m.data, String(m.attrs), String(m.propagation), m.kind]);
-        if (m.fallback?.op === 'mount') {
-          const f = m.fallback;
-          r.push(['eperm-mount', f.source, f.dest, f.fstype, String(f.flags), f.data, String(f.attrs), String(f.propagation), f.kind]);
-        }
-        break;
-      case 'symlink':
-        r.push(['symlink', m.target, m.path]);
-        break;
-      case 'mask':
-      case 'rdonly':
-      case 'mkdir':
-        r.push([m.op, m.path]);
-        break;
-    }
-  }
+  r.push(['rootfs', plan.rootfs, String(plan.rootAttrs)]);
+  for (const m of plan.mounts) r.push(...mountRecords(m));
   if (plan.rootReadonly) r.push(['rootro']);
   if (plan.hostname) r.push(['hostname', plan.hostname]);
   if (plan.domainname) r.push(['domainname', plan.domainname]);
@@ -62,6 +45,33 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.personality !== undefined) r.push(['personality', String(plan.personality)]);
   r.push(...processRecords(plan));
   return r;
+}
+
+const flag = (b: boolean): string => (b ? '1' : '0');
+
+function bindArgs(m: BindStep): string[] {
+  const dev = m.device ? `${m.device.type}:${m.device.major}:${m.device.minor}` : '';
+  return [m.source, m.dest, String(m.attrs), String(m.propagation), flag(m.recursive), m.kind, flag(m.nofollow), dev];
+}
+
+/** One mount step as records (see src/runner/mount.c for their meaning). */
+function mountRecords(m: MountStep): PlanRecord[] {
+  switch (m.op) {
+    case 'bind':
+      return [['bind', ...bindArgs(m)]];
+    case 'fs': {
+      const r: PlanRecord[] = [['fs', m.fstype, m.source, m.dest, String(m.attrs), String(m.propagation), flag(m.nofollow), ...m.options]];
+      if (m.fallback) r.push(['eperm-bind', ...bindArgs(m.fallback)]);
+      return r;
+    }
+    case 'symlink':
+      return [['symlink', m.target, m.path]];
+    case 'mask':
+    case 'rdonly':
+      return [m.rel === undefined ? [`${m.op}-root`, m.path] : [m.op, m.rel]];
+    case 'mkdir':
+      return [['mkdir', m.path]];
+  }
 }
 
 /** exec: join the container's namespaces (the plan orders them), then the process. */
@@ -99,7 +109,9 @@ export function encodeRecords(records: PlanRecord[]): Buffer {
       // A NUL would split the field: the C side could not tell it from a separator.
       if (a.includes('\0')) throw new UserError(tag, 'a value contains a NUL byte');
     }
-    parts.push(tag, String(args.length), ...args);
+    // One push per field: a spread of 100,000 arguments would overflow the call stack.
+    parts.push(tag, String(args.length));
+    for (const a of args) parts.push(a);
   }
   return Buffer.from(parts.map((p) => p + '\0').join(''), 'utf8');
 }

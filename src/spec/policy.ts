@@ -249,7 +249,17 @@ export const POLICY: readonly PolicyEntry[] = [
     note: 'bound from a host node of the same type and number (the same path, else one found in /dev), since nodes cannot be made without privilege; fileMode, uid and gid stay the host node\'s; the standard set (null, zero, full, random, urandom, tty) is always there',
   },
   { path: '/linux/cgroupsPath', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/cgroupsPath') },
-  { path: '/linux/resources', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/resources') },
+  {
+    path: '/linux/resources/devices',
+    fate: 'supported',
+    note: 'enforced without a device cgroup: the rootfs and every bind are mounted nodev unless the rules allow every device; a bound device node opens only when linux.devices lists it or the rules allow it (read as the device cgroup does: deny by default, the last matching rule decides)',
+  },
+  {
+    path: '/linux/resources',
+    fate: 'ignored',
+    note: NO_CGROUPS,
+    find: (c) => Object.keys(c.linux?.resources ?? {}).filter((k) => k !== 'devices').map((k) => `/linux/resources/${escapeKey(k)}`),
+  },
   { path: '/linux/intelRdt', fate: 'error', note: 'Intel RDT is not supported', find: used('/linux/intelRdt') },
   {
     path: '/linux/sysctl',

@@ -38,7 +38,8 @@ describe('encodePlan', () => {
     expect(tags[0]).toBe('v');
     expect(tags.indexOf('join')).toBeLessThan(tags.indexOf('unshare'));
     expect(tags.indexOf('setgroups')).toBeLessThan(tags.indexOf('uidmap'));
-    expect(tags.indexOf('rootfs')).toBeLessThan(tags.indexOf('mount'));
+    expect(tags.indexOf('rootfs')).toBeLessThan(tags.indexOf('fs'));
+    expect(tags.indexOf('rootfs')).toBeLessThan(tags.indexOf('bind'));
     expect(tags.indexOf('rootro')).toBeGreaterThan(tags.lastIndexOf('symlink'));
     const recs = planRecords(plan);
     expect(recs.find((r) => r[0] === 'unshare')).toEqual(['unshare', String(0x10000000 | 0x20000 | 0x20000000 | 0x04000000)]);
@@ -88,7 +89,7 @@ describe('exec plan', () => {
       '/proc/42/ns/user', '/proc/42/ns/uts', '/proc/42/ns/pid', '/proc/42/ns/mnt',
     ]);
     const tags = recs.map((r) => r[0]);
-    for (const t of ['fifo', 'unshare', 'uidmap', 'rootfs', 'mount', 'groups']) expect(tags).not.toContain(t);
+    for (const t of ['fifo', 'unshare', 'uidmap', 'rootfs', 'bind', 'fs', 'groups']) expect(tags).not.toContain(t);
     expect(() => buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 5, gid: 0 } }, view)).toThrow(/^process\.user\.uid: 5 is not mapped in the container/);
   });
 });
