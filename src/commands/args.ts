@@ -1,7 +1,7 @@
 // Small checks shared by the verbs: argument values that yargs cannot check.
 import { UserError } from '../errors';
 import { checkId } from '../state/id';
-import type { CreateOptions } from '../container/lifecycle';
+import type { CreateOptions } from '../container/create';
 
 export function containerId(a: Record<string, unknown>): string {
   if (a.id === undefined || a.id === '') {

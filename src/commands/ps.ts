@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type { GlobalOptions } from './global';
 import { openStore } from './global';
 import { containerId } from './args';
-import { observe } from '../container/lifecycle';
+import { observe } from '../container/transitions';
 import { containerProcesses } from '../container/processes';
 import { formatTable } from './list';
 

@@ -108,9 +108,9 @@ export interface DeviceRule {
  * Which device nodes the container may open, from `linux.resources.devices`
  * read as the device cgroup would (deny by default, then the rules in order,
  * the last one that matches a node deciding). ch-run-oci enforces it without
- * a device cgroup: the rootfs and every bind are mounted `nodev` unless the
- * rules allow every device, and a bound device node keeps working only when
- * the config asks for it (linux.devices) or the rules allow that node.
+ * a device cgroup: the rootfs and every directory bind are mounted `nodev`
+ * unless the rules allow every device; the nodes the config names itself
+ * (linux.devices, binds of one node) open.
  */
 export interface DevicePolicy {
   /** The rules end with every device allowed (podman --privileged). */

@@ -14,7 +14,7 @@
 // they are (records `seccomp HEX`, `fakeids AUDIT:NR:OP:WIDTH...`).
 import * as log from '../log';
 import type { OciConfig } from '../spec/types';
-import type { IdPlan, IdRange } from './idmap';
+import type { FakerootPlan, IdPlan, IdRange, IdRule } from '../runner/plan';
 import { AUDIT_ARCH, FAKED_SYSCALLS, HOST_ARCHES, type Arch, type Fake } from './syscalls';
 
 export const FAKEROOT_ANNOTATION = 'ch-run-oci.fakeroot';
@@ -133,14 +133,6 @@ function fakeLabel(f: Fake): string {
   return `mode:${f.arg}`;
 }
 
-/** One line of the supervisor's dispatch table: `AUDIT_ARCH:NR:OP:WIDTH` (record `fakeids`). */
-export interface IdRule {
-  arch: number;
-  nr: number;
-  op: string;
-  width: 16 | 32;
-}
-
 export function idRules(hostArch: string = process.arch): IdRule[] {
   const out: IdRule[] = [];
   for (const s of HOST_ARCHES[hostArch] ?? [])
@@ -151,8 +143,6 @@ export function idRules(hostArch: string = process.arch): IdRule[] {
       }
   return out;
 }
-
-export const idRuleText = (r: IdRule): string => `${r.arch}:${r.nr}:${r.op}:${r.width}`;
 
 /** struct sock_filter[] as the kernel reads it (host byte order: little-endian). */
 export function encodeProgram(prog: Insn[]): Buffer {
@@ -184,13 +174,6 @@ const total = (m: IdRange[]): number => m.reduce((n, r) => n + r.count, 0);
 /** A user namespace with one uid or one gid: where chown and set*id to other ids cannot work. */
 export function isSingleId(ids: Pick<IdPlan, 'uidMap' | 'gidMap'>): boolean {
   return total(ids.uidMap) <= 1 || total(ids.gidMap) <= 1;
-}
-
-export interface FakerootPlan {
-  /** struct sock_filter[], little-endian. */
-  program: Buffer;
-  /** The supervisor's dispatch table for the calls the program sends it. */
-  idRules: IdRule[];
 }
 
 /**

@@ -6,127 +6,12 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import * as log from '../log';
 import type { Mount, OciConfig } from '../spec/types';
-import { covers, type IdRange } from './idmap';
+import { BIND_WORDS, FLAG_WORDS, MS, PROPAGATION } from '../spec/mount-options';
+import type { BindStep, FsStep, IdRange, MountStep } from '../runner/plan';
+import { covers } from './idmap';
 import { devicePolicy, hostDevices, hostSourceFor, noteIgnoredDeviceFields, type DeviceLookup, type DevicePolicy, type HostNode } from './devices';
 
-/** A bind: a clone of a host path (recursive for rbind) attached in the rootfs. */
-export interface BindStep {
-  op: 'bind';
-  source: string;
-  dest: string;
-  /** MOUNT_ATTR_* set on the clone before it is attached (nodev unless devices are allowed; ro, nosuid…). */
-  attrs: number;
-  /** MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE, | MS_REC for the r- forms; 0 = leave. */
-  propagation: number;
-  recursive: boolean;
-  /** What to create when the destination is missing; auto = a file when the source is not a directory. */
-  kind: 'dir' | 'file' | 'auto';
-  /** A kernel file system: the destination must be reached without any symbolic link. */
-  nofollow: boolean;
-  /** The source must be this device node (checked by the runner on the clone). */
-  device?: { type: 'c' | 'b'; major: number; minor: number };
-}
-
-/** A fresh file system (fsopen/fsmount), attached in the rootfs. */
-export interface FsStep {
-  op: 'fs';
-  fstype: string;
-  source: string;
-  dest: string;
-  /** MOUNT_ATTR_* of the new mount. */
-  attrs: number;
-  propagation: number;
-  /** fsconfig parameters in order: `key=value` strings and `key` flags (mount(8) data and superblock flags). */
-  options: string[];
-  nofollow: boolean;
-  /** Done instead when the kernel refuses this mount with EPERM (see planMount). */
-  fallback?: BindStep;
-}
-
-export type MountStep =
-  | BindStep
-  | FsStep
-  | { op: 'symlink'; target: string; path: string }
-  /**
-   * maskedPaths/readonlyPaths. With `rel`, the path lies on the kernel file
-   * system mounted by the step right before: the runner applies it relative
-   * to that mount, with no symbolic link allowed. Without, it is resolved in
-   * the rootfs after every mount.
-   */
-  | { op: 'mask'; path: string; rel?: string }
-  | { op: 'rdonly'; path: string; rel?: string }
-  | { op: 'mkdir'; path: string };
-
-export const MS = {
-  RDONLY: 1,
-  NOSUID: 2,
-  NODEV: 4,
-  NOEXEC: 8,
-  SYNCHRONOUS: 16,
-  MANDLOCK: 64,
-  DIRSYNC: 128,
-  NOSYMFOLLOW: 256,
-  NOATIME: 1024,
-  NODIRATIME: 2048,
-  BIND: 4096,
-  REC: 16384,
-  SILENT: 32768,
-  UNBINDABLE: 1 << 17,
-  PRIVATE: 1 << 18,
-  SLAVE: 1 << 19,
-  SHARED: 1 << 20,
-  RELATIME: 1 << 21,
-  I_VERSION: 1 << 23,
-  STRICTATIME: 1 << 24,
-  LAZYTIME: 1 << 25,
-} as const;
-
 export const ATTR = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, NOATIME: 0x10, STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000 } as const;
-
-/** Flag words: [flags set, flags cleared]. */
-const FLAG_WORDS: Record<string, [number, number]> = {
-  ro: [MS.RDONLY, 0],
-  rw: [0, MS.RDONLY],
-  nosuid: [MS.NOSUID, 0],
-  suid: [0, MS.NOSUID],
-  nodev: [MS.NODEV, 0],
-  dev: [0, MS.NODEV],
-  noexec: [MS.NOEXEC, 0],
-  exec: [0, MS.NOEXEC],
-  sync: [MS.SYNCHRONOUS, 0],
-  async: [0, MS.SYNCHRONOUS],
-  dirsync: [MS.DIRSYNC, 0],
-  mand: [MS.MANDLOCK, 0],
-  nomand: [0, MS.MANDLOCK],
-  noatime: [MS.NOATIME, 0],
-  atime: [0, MS.NOATIME],
-  nodiratime: [MS.NODIRATIME, 0],
-  diratime: [0, MS.NODIRATIME],
-  relatime: [MS.RELATIME, 0],
-  norelatime: [0, MS.RELATIME],
-  strictatime: [MS.STRICTATIME, 0],
-  nostrictatime: [0, MS.STRICTATIME],
-  lazytime: [MS.LAZYTIME, 0],
-  nolazytime: [0, MS.LAZYTIME],
-  iversion: [MS.I_VERSION, 0],
-  noiversion: [0, MS.I_VERSION],
-  nosymfollow: [MS.NOSYMFOLLOW, 0],
-  symfollow: [0, MS.NOSYMFOLLOW],
-  silent: [MS.SILENT, 0],
-  loud: [0, MS.SILENT],
-  defaults: [0, 0],
-};
-
-const PROPAGATION: Record<string, number> = {
-  private: MS.PRIVATE,
-  rprivate: MS.PRIVATE | MS.REC,
-  shared: MS.SHARED,
-  rshared: MS.SHARED | MS.REC,
-  slave: MS.SLAVE,
-  rslave: MS.SLAVE | MS.REC,
-  unbindable: MS.UNBINDABLE,
-  runbindable: MS.UNBINDABLE | MS.REC,
-};
 
 export interface ParsedOptions {
   flags: number;
@@ -144,7 +29,7 @@ export function parseOptions(options: readonly string[] = []): ParsedOptions {
       o.flags = (o.flags | f[0]) & ~f[1];
     } else if (word in PROPAGATION) {
       o.propagation = PROPAGATION[word];
-    } else if (word === 'bind' || word === 'rbind') {
+    } else if ((BIND_WORDS as readonly string[]).includes(word)) {
       o.bind = true;
       o.recursive ||= word === 'rbind';
     } else if (word === 'remount' || word === 'tmpcopyup') {
@@ -216,16 +101,16 @@ export interface MountContext {
 }
 
 /**
- * nodev for a bind, unless the config allows the devices it holds: every
- * device, or (a bind of one device node) that node. A bound node that is
- * allowed is checked again by the runner on the clone it attaches.
+ * A bind of one device node is a device the config asks for (rootless
+ * podman's --device): it opens, and the runner checks that the clone it
+ * attaches is still that node. Any other bind (a directory, which may hold
+ * device nodes: `-v /dev:/hostdev`) is nodev unless the config allows every
+ * device.
  */
 function deviceAttrs(source: string, ctx: MountContext): { attrs: number; device?: BindStep['device'] } {
-  const policy = ctx.devicePolicy ?? devicePolicy(undefined);
-  if (policy.allowsAll) return { attrs: 0 };
   const node = (ctx.devices ?? hostDevices()).at(source);
-  if (node && policy.allows(node)) return { attrs: 0, device: { type: node.type, major: node.major, minor: node.minor } };
-  return { attrs: ATTR.NODEV };
+  if (node) return { attrs: 0, device: { type: node.type, major: node.major, minor: node.minor } };
+  return { attrs: (ctx.devicePolicy ?? devicePolicy(undefined)).allowsAll ? 0 : ATTR.NODEV };
 }
 
 function bindStep(source: string, dest: string, o: ParsedOptions, ctx: MountContext, extraAttrs = 0, kind: 'dir' | 'auto' = 'auto'): BindStep {

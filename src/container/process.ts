@@ -4,37 +4,9 @@ import { UserError } from '../errors';
 import * as log from '../log';
 import { KNOWN_CAPABILITIES } from '../spec/capabilities';
 import type { Capabilities, Process } from '../spec/types';
+import type { CapSets, ProcessPlan } from '../runner/plan';
 import { containerPath } from './mounts';
 import { callerStackLimit, checkExecSize } from './exec-limits';
-
-export interface Rlimit {
-  type: string;
-  resource: number;
-  /** Decimal, or "unlimited". */
-  soft: string;
-  hard: string;
-}
-
-export interface CapSets {
-  bounding: bigint;
-  effective: bigint;
-  permitted: bigint;
-  inheritable: bigint;
-  ambient: bigint;
-}
-
-export interface ProcessPlan {
-  args: string[];
-  env: string[];
-  /** The PATH used to find args[0] inside the container when it has no '/'. */
-  searchPath: string;
-  cwd: string;
-  umask: number;
-  rlimits: Rlimit[];
-  noNewPrivileges: boolean;
-  caps: CapSets;
-  oomScoreAdj?: number;
-}
 
 // linux/resource.h order.
 const RLIMITS = [
@@ -105,7 +77,6 @@ export function searchPath(env: string[]): string {
 export function planProcess(p: Process | undefined): ProcessPlan {
   if (!p) throw new UserError('process', 'is required to run a container');
   if (!p.args || p.args.length === 0) throw new UserError('process.args', 'must name the program to run');
-  if (p.terminal) log.debug('process.terminal: handled by the console socket, not the runner plan');
   const env = p.env ?? [];
   const rlimits = (p.rlimits ?? []).map((r) => {
     if (r.soft > r.hard) throw new UserError('process.rlimits', `${r.type}: soft limit above hard limit`);

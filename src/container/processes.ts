@@ -2,8 +2,8 @@
 // user namespace, so "the container's processes" are exactly the processes in
 // that namespace, whether or not a pid namespace was made.
 import * as fs from 'node:fs';
-import type { ContainerRecord } from '../state/store';
-import { isRunning } from '../state/status';
+import type { ContainerRecord } from '../state/record';
+import { isRunning } from '../state/proc';
 
 /** The user namespace of a process, e.g. "user:[4026532841]", or undefined if it is gone. */
 export function userNamespaceOf(pid: number): string | undefined {

@@ -45,7 +45,7 @@ static void check_fifo_reachable(const char *via) {
 static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes *pp) {
   /* Killed with C1 until R has reported; the go pipe covers the instant
    * between fork and this prctl. */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "setsid", "prctl PDEATHSIG");
   close(pp->hold_r);
   if (setsid() < 0) die(errno, "setsid", "container process");
 
@@ -60,7 +60,7 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   say(pp->sync_w, "ok\n");
   await(pp->go_r);
   /* R has reported "ok PID": from now on C2 lives on its own. */
-  prctl(PR_SET_PDEATHSIG, 0);
+  if (prctl(PR_SET_PDEATHSIG, 0) < 0) die(errno, "start", "prctl PDEATHSIG");
   say(pp->sync_w, "ack\n");
   close(pp->sync_w);
   close(pp->go_r);
@@ -84,7 +84,7 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
 }
 
 void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "runner", "prctl PDEATHSIG");
   if (getppid() != runner) _exit(1); /* R died before the prctl */
   signal(SIGPIPE, SIG_DFL);           /* R ignores it; the container must not */
   report_to(pp->sync_w);
@@ -101,11 +101,13 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
    * names the container's namespaces, user first and mount last. Every path is
    * opened before the first setns: joining a mount namespace changes what
    * /proc shows. */
-  int fds[16], nfd = 0;
-  const struct rec *joins[16];
-  for (int i = 0; i < p->n && nfd < 16; i++) {
+  enum { MAX_JOINS = 16 };
+  int fds[MAX_JOINS], nfd = 0;
+  const struct rec *joins[MAX_JOINS];
+  for (int i = 0; i < p->n; i++) {
     const struct rec *r = &p->recs[i];
     if (strcmp(r->tag, "join")) continue;
+    if (nfd == MAX_JOINS) die(0, "plan", "more than %d namespaces to join", MAX_JOINS);
     joins[nfd] = r;
     if ((fds[nfd++] = open(r->argv[1], O_RDONLY | O_CLOEXEC)) < 0) die(errno, "join namespace", "open %s", r->argv[1]);
   }
@@ -115,12 +117,15 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
    * container's user namespace only after, when the caller has no privilege of
    * its own (an ordinary user). So: every namespace but user and mount first,
    * keeping the EPERM ones for after the user namespace; mount always last. */
-  int later[16] = { 0 };
+  int later[MAX_JOINS] = { 0 };
   for (int k = 0; k < nfd; k++) {
     int flag = (int)num(joins[k]->argv[0]);
     if (flag == CLONE_NEWUSER || flag == CLONE_NEWNS) continue;
     if (setns(fds[k], flag) == 0) later[k] = -1;
-    else if (errno == EPERM) later[k] = 1;
+    else if (errno == EPERM) {
+      later[k] = 1;
+      note("%s: EPERM before entering the container's user namespace, joined from inside it", joins[k]->argv[1]);
+    }
     else die(errno, "join namespace", "setns %s", joins[k]->argv[1]);
   }
   for (int pass = 0; pass < 3; pass++) {

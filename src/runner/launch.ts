@@ -8,15 +8,12 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import * as os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, errnoText } from '../errors';
-import type { Plan } from '../container/plan';
-import type { ExecPlan } from '../container/exec-plan';
+import * as log from '../log';
+import type { ExecPlan, Plan } from './plan';
 import { runnerPath } from './locate';
 import { encodePlan, isExec } from './protocol';
 
 export interface LaunchOptions {
-  /** Keep the runner as the container's subreaper; `exited` gives the status (`run`). */
-  wait: boolean;
-  preserveFds: number;
   runnerDir?: string;
   /**
    * Called with the container pid before the runner lets the container
@@ -44,8 +41,9 @@ export function parseReport(line: string): { pid: number } | { error: string } {
 /** create (a Plan) or exec (an ExecPlan: runs at once, no fifo). */
 export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): Promise<Launched> {
   const mode = isExec(plan) ? 'exec' : 'create';
-  const n = opts.preserveFds;
-  const wire = encodePlan({ ...plan, wait: opts.wait, preserveFds: n });
+  // The plan says both: how many fds pass, and whether the runner stays to report the status.
+  const n = plan.preserveFds;
+  const wire = encodePlan(plan);
   const planFd = 3 + n;
   const reportFd = 4 + n;
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
@@ -97,7 +95,12 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
         if (pid !== undefined && line === 'detached') {
           settled = true;
           report.destroy();
-          return resolve(opts.wait ? { pid, exited } : { pid });
+          return resolve(plan.wait ? { pid, exited } : { pid });
+        }
+        // A fallback the runner took (src/runner/report.c note()): for --debug.
+        if (line.startsWith('note ')) {
+          log.debug(`runner: ${line.slice(5)}`);
+          continue;
         }
         const r = parseReport(line);
         if ('error' in r) return fail(new UserError(r.error));

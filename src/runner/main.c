@@ -121,12 +121,12 @@ int main(int argc, char **argv) {
   die_hook = cleanup;
   /* A caller that dies before our report takes the half-built container
    * with it (C1 and C2 follow through their own PDEATHSIG). */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "runner", "prctl PDEATHSIG");
   /* EPIPE instead of a silent death when a child is gone; C1 restores it. */
   signal(SIGPIPE, SIG_IGN);
   /* Neither fd may reach the container. */
-  fcntl(plan_fd, F_SETFD, FD_CLOEXEC);
-  fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+  if (fcntl(plan_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(report_fd, F_SETFD, FD_CLOEXEC) < 0)
+    die(errno, "runner", "fds %d and %d", plan_fd, report_fd);
 
   size_t len;
   char *buf = read_all(plan_fd, &len);
@@ -173,7 +173,9 @@ int main(int argc, char **argv) {
   for (;;) {
     ssize_t n = read_line(pp.sync_r, line, sizeof line);
     if (n <= 0) die(0, "runner", "the container process exited during setup");
-    if (!strncmp(line, "error ", 6)) {
+    if (!strncmp(line, "note ", 5)) {
+      say(report_fd, "%s\n", line);
+    } else if (!strncmp(line, "error ", 6)) {
       die_hook = NULL;
       cleanup();
       say(report_fd, "%s\n", line);
@@ -198,7 +200,7 @@ int main(int argc, char **argv) {
   say(report_fd, "ok %d\n", c2);
   ssize_t n = read_line(report_fd, line, sizeof line);
   if (n <= 0 || strcmp(line, "go")) die(0, "runner", "the caller did not confirm the container pid");
-  prctl(PR_SET_PDEATHSIG, 0); /* the container exists now: the caller owns it */
+  if (prctl(PR_SET_PDEATHSIG, 0) < 0) die(errno, "runner", "prctl PDEATHSIG"); /* the container exists now: the caller owns it */
   if (write(pp.go_w, "g", 1) != 1) die(errno, "runner", "release container");
   n = read_line(pp.sync_r, line, sizeof line);
   if (n <= 0 || strcmp(line, "ack")) die(0, "runner", "the container process exited before detaching");

@@ -47,10 +47,10 @@ void premake_sysfs(const struct plan *p) {
   const struct rec *r = plan_find(p, "premade-sysfs");
   if (!r) return;
   int fs = fsopen("sysfs", FSOPEN_CLOEXEC);
-  if (fs < 0) return;
-  if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "sysfs", 0) == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+  if (fs >= 0 && fsconfig(fs, FSCONFIG_SET_STRING, "source", "sysfs", 0) == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
     premade_sysfs = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned int)num(r->argv[0]));
-  close(fs);
+  if (premade_sysfs < 0) note("sysfs for the joined network namespace not made (%s): the planned fallback follows", strerror(errno));
+  if (fs >= 0) close(fs);
 }
 
 static int openat2_fd(int dfd, const char *path, unsigned long long flags, unsigned long long resolve) {
@@ -209,6 +209,7 @@ static void __attribute__((noreturn)) mount_failed(const struct rec *r, int err)
 static void do_mount(const struct rec *r, const struct rec *eperm_alt) {
   int m = !strcmp(r->tag, "fs") ? try_fs(r) : try_bind(r);
   if (m < 0 && errno == EPERM && eperm_alt) {
+    note("%s: EPERM, taking the planned alternative (a bind of %s)", eperm_alt->argv[1], eperm_alt->argv[0]);
     m = try_bind(eperm_alt);
     if (m < 0) mount_failed(eperm_alt, errno);
   } else if (m < 0) {

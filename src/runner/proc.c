@@ -50,7 +50,8 @@ void setup_process_create(const struct plan *p) {
     const struct rec *r = &p->recs[i];
     if (strcmp(r->tag, "rlimit")) continue;
     struct rlimit rl = { limit(r->argv[2]), limit(r->argv[3]) };
-    if ((int)num(r->argv[1]) == RLIMIT_NOFILE) {
+    if ((int)num(r->argv[1]) == RLIMIT_NOFILE && (rl.rlim_cur < NOFILE_SETUP_SOFT || rl.rlim_max < NOFILE_SETUP_SOFT)) {
+      note("RLIMIT_NOFILE at least %d during set-up; the exact limits are set right before the program runs", NOFILE_SETUP_SOFT);
       if (rl.rlim_cur < NOFILE_SETUP_SOFT) rl.rlim_cur = NOFILE_SETUP_SOFT;
       if (rl.rlim_max < NOFILE_SETUP_SOFT) rl.rlim_max = NOFILE_SETUP_SOFT;
     }
@@ -154,7 +155,7 @@ static void set_caps_final(const struct rec *c) {
     { (unsigned)(eff >> 32), (unsigned)(perm >> 32), (unsigned)(inh >> 32) },
   };
   if (syscall(SYS_capset, &h, d) < 0) die(errno, "process.capabilities", "capset");
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) die(errno, "process.capabilities", "clear ambient");
   for (int cap = 0; cap < 64; cap++)
     if ((amb & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
       die(errno, "process.capabilities", "raise ambient %d", cap);
@@ -181,7 +182,7 @@ void exec_container(const struct plan *p, const char *path) {
     uid_t uid = (uid_t)num(u->argv[0]);
     gid_t gid = (gid_t)num(u->argv[1]);
     /* Keep the permitted set across the uid change; capset below decides. */
-    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(errno, "process.user", "prctl KEEPCAPS");
     if (setresgid(gid, gid, gid) < 0) die(errno, "process.user.gid", "setresgid %u", gid);
     if (setresuid(uid, uid, uid) < 0) die(errno, "process.user.uid", "setresuid %u", uid);
   }

@@ -3,11 +3,7 @@
 // Records are executed in order; see src/README.md "Runner protocol".
 // No JSON on the C side: it only splits at NUL bytes.
 import { UserError } from '../errors';
-import { mapText } from '../container/idmap';
-import { CLONE, type Plan } from '../container/plan';
-import type { BindStep, MountStep } from '../container/mounts';
-import type { ExecPlan } from '../container/exec-plan';
-import { idRuleText } from '../container/fakeroot';
+import { CLONE, idRuleText, mapText, type BindStep, type ExecPlan, type MountStep, type Plan } from './plan';
 
 export const PROTOCOL_VERSION = '2';
 
@@ -29,7 +25,7 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.premadeSysfs !== undefined) r.push(['premade-sysfs', String(plan.premadeSysfs)]);
-  r.push(['unshare', String(plan.created.reduce((f, t) => f | CLONE[t], 0) >>> 0)]);
+  r.push(['unshare', String(plan.created.reduce((f: number, t) => f | CLONE[t], 0) >>> 0)]);
   if (!plan.ids.setgroups) r.push(['setgroups', 'deny']);
   r.push(['uidmap', mapText(plan.ids.uidMap)], ['gidmap', mapText(plan.ids.gidMap)]);
   const s = plan.ids.setupIds;
@@ -56,6 +52,7 @@ function bindArgs(m: BindStep): string[] {
 
 /** One mount step as records (see src/runner/mount.c for their meaning). */
 function mountRecords(m: MountStep): PlanRecord[] {
+  // Every kind of step has its records (the compiler checks the switch is exhaustive).
   switch (m.op) {
     case 'bind':
       return [['bind', ...bindArgs(m)]];
@@ -71,6 +68,8 @@ function mountRecords(m: MountStep): PlanRecord[] {
       return [m.rel === undefined ? [`${m.op}-root`, m.path] : [m.op, m.rel]];
     case 'mkdir':
       return [['mkdir', m.path]];
+    default:
+      return m satisfies never;
   }
 }
 
@@ -96,7 +95,7 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   r.push(['caps', ...[c.bounding, c.effective, c.permitted, c.inheritable, c.ambient].map((b) => b.toString())]);
   if (p.noNewPrivileges) r.push(['nonewprivs']);
   // Installed after the ids are set (the filter would fake the runner's own calls).
-  const fr = (plan as Partial<Plan>).fakeroot;
+  const fr = plan.fakeroot;
   if (fr) r.push(['seccomp', fr.program.toString('hex')], ['fakeids', ...fr.idRules.map(idRuleText)]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;

@@ -55,6 +55,18 @@ void die(int err, const char *step, const char *fmt, ...) {
   _exit(1);
 }
 
+void note(const char *fmt, ...) {
+  if (sink == 2) return; /* detached: nobody listens for notes any more */
+  char text[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  for (char *c = text; *c; c++)
+    if (*c == '\n') *c = ' ';
+  say(sink, "note %s\n", text);
+}
+
 /* Reads one '\n'-terminated line (without the newline); 0 at EOF. */
 ssize_t read_line(int fd, char *buf, size_t size) {
   size_t n = 0;

@@ -31,6 +31,9 @@ void report_to(int fd);
 extern void (*die_hook)(void);   /* R: kill and reap children before reporting */
 void die(int err, const char *step, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
 void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A fallback the runner took, for `--debug`: "note TEXT" on the report
+ * channel during set-up (R forwards its children's); nothing afterwards. */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 ssize_t read_line(int fd, char *buf, size_t size);
 
 /* mount.c: everything between unshare and pivot_root (runs in C2), and the

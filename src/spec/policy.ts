@@ -9,6 +9,7 @@
 import { UserError } from '../errors';
 import * as log from '../log';
 import type { NamespaceType, OciConfig } from './types';
+import { NAMESPACES } from '../runner/plan';
 
 export type Fate = 'supported' | 'ignored' | 'error';
 
@@ -27,10 +28,12 @@ export interface PolicyEntry {
   readonly find?: (config: OciConfig, opts: PolicyOptions) => string[];
 }
 
-/** Namespaces ch-run-oci creates (all from inside a user namespace, so no privilege is needed). */
-export const CREATABLE_NAMESPACES: readonly NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'];
+/** Namespaces ch-run-oci creates (all from inside a user namespace, so no privilege is needed): every one the runner knows. */
+export const CREATABLE_NAMESPACES: readonly NamespaceType[] = NAMESPACES.map((n) => n.type);
+/** Always created, for every container: the base that makes the rest possible without privilege. */
+export const ALWAYS_NEW_NAMESPACES: readonly NamespaceType[] = ['user', 'mount'];
 /** Namespaces ch-run-oci joins when an entry has a path (setns before the user program starts). */
-export const JOINABLE_NAMESPACES: readonly NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'cgroup'];
+export const JOINABLE_NAMESPACES: readonly NamespaceType[] = CREATABLE_NAMESPACES.filter((t) => !ALWAYS_NEW_NAMESPACES.includes(t));
 
 /** Annotation prefix of directives to ch-run-oci itself; every key under it must be known. */
 export const DIRECTIVE_PREFIX = 'ch-run-oci.';
@@ -217,18 +220,14 @@ export const POLICY: readonly PolicyEntry[] = [
   },
   { path: '/linux/namespaces', fate: 'supported', note: `created: ${CREATABLE_NAMESPACES.join(', ')}` },
   { path: '/linux/namespaces/*/path', fate: 'supported', note: `joined by path: ${JOINABLE_NAMESPACES.join(', ')}` },
-  {
-    path: '/linux/namespaces/*/path (user)',
-    fate: 'error',
-    note: 'joining an existing user namespace is not supported',
-    find: (c) => namespaceEntries(c, (t, p) => t === 'user' && p !== undefined && p !== ''),
-  },
-  {
-    path: '/linux/namespaces/*/path (mount)',
-    fate: 'error',
-    note: 'joining an existing mount namespace is not supported',
-    find: (c) => namespaceEntries(c, (t, p) => t === 'mount' && p !== undefined && p !== ''),
-  },
+  ...ALWAYS_NEW_NAMESPACES.map(
+    (type): PolicyEntry => ({
+      path: `/linux/namespaces/*/path (${type})`,
+      fate: 'error',
+      note: `joining an existing ${type} namespace is not supported`,
+      find: (c) => namespaceEntries(c, (t, p) => t === type && p !== undefined && p !== ''),
+    }),
+  ),
   {
     path: '/linux/namespaces/* (time)',
     fate: 'error',
@@ -252,7 +251,7 @@ export const POLICY: readonly PolicyEntry[] = [
   {
     path: '/linux/resources/devices',
     fate: 'supported',
-    note: 'enforced without a device cgroup: the rootfs and every bind are mounted nodev unless the rules allow every device; a bound device node opens only when linux.devices lists it or the rules allow it (read as the device cgroup does: deny by default, the last matching rule decides)',
+    note: 'enforced without a device cgroup: the rootfs and every directory bind are mounted nodev unless the rules allow every device (read as the device cgroup does: deny by default, the last matching rule decides); the device nodes the config names (linux.devices, and binds of a single node) open',
   },
   {
     path: '/linux/resources',

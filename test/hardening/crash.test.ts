@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXE, REPO, chroci, makeBundle, testUser, type As } from '../helpers/runtime';
 import { LONG, PARALLEL, figure, hardenDir, pool, rootLeftovers, runCase, stepProblems, summarize } from '../helpers/fuzz';
-import { StateStore, type ContainerRecord } from '../../src/state/store';
+import { StateStore } from '../../src/state/store';
+import type { ContainerRecord } from '../../src/state/record';
 
 const ITERATIONS = Number(process.env.CHROCI_HARDEN_CRASHES ?? (LONG ? 200 : 30));
 

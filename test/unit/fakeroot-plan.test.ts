@@ -1,7 +1,8 @@
 // When the fake-root filter is planned: auto = single-id user namespace only,
 // the annotation overrides, unknown host architectures get none; --debug says so.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { decodeProgram, fakerootProgram, idRules, idRuleText, isSingleId, planFakeroot } from '../../src/container/fakeroot';
+import { decodeProgram, fakerootProgram, idRules, isSingleId, planFakeroot } from '../../src/container/fakeroot';
+import { idRuleText } from '../../src/runner/plan';
 import { buildPlan } from '../../src/container/plan';
 import { parseIdMap } from '../../src/container/idmap';
 import { planRecords } from '../../src/runner/protocol';
@@ -93,6 +94,8 @@ describe('in the runner plan', () => {
     rootfs: '/b/rootfs',
     stateDir: '/s',
     caller: { euid: 1000, egid: 1000, uidMap: parseIdMap(map), gidMap: parseIdMap(map), canSetIds },
+    wait: false,
+    preserveFds: 0,
   });
   it('single-id caller: a seccomp record holding the program as hex, and the supervisor\'s rules', () => {
     const plan = buildPlan(config(), ctx(false, '0 0 4294967295'));

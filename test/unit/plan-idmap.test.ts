@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capEffHasSetIds, covers, mapText, parseIdMap, planIds, readCallerIds, type CallerIds } from '../../src/container/idmap';
+import { capEffHasSetIds, covers, parseIdMap, planIds, readCallerIds, type CallerIds } from '../../src/container/idmap';
+import { mapText } from '../../src/runner/plan';
 import type { OciConfig } from '../../src/spec/types';
 
 const root: CallerIds = {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PATH, capSets, planProcess, rlimitNumber, rlimitValue, searchPath } from '../../src/container/process';
-import { buildPlan, planNamespaces, CLONE } from '../../src/container/plan';
+import { buildPlan, planNamespaces } from '../../src/container/plan';
+import { CLONE } from '../../src/runner/plan';
+import { applyPolicy } from '../../src/spec/policy';
 import { parseIdMap } from '../../src/container/idmap';
 import type { OciConfig } from '../../src/spec/types';
 
@@ -48,16 +50,17 @@ describe('namespaces', () => {
     expect(n.created).toEqual(['user', 'mount', 'pid', 'uts']);
     expect(n.joins).toEqual([{ type: 'network', flag: CLONE.network, path: '/run/netns/x' }]);
   });
-  it('refuses joining user or mount namespaces', () => {
-    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }] }))).toThrow(/^linux\.namespaces user: joining/);
-    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'mount', path: '/x' }] }))).toThrow(/linux\.namespaces mount/);
-    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'time' }] }))).toThrow(/linux\.namespaces time: not supported/);
+  it('joining user or mount namespaces, and time namespaces, are refused by the policy table before planning', () => {
+    const refuse = (ns: object[]) => () => applyPolicy(cfg({}, { namespaces: ns }), {});
+    expect(refuse([{ type: 'user', path: '/proc/1/ns/user' }])).toThrow(/^config\.json: \/linux\/namespaces\/0\/path: joining an existing user namespace/);
+    expect(refuse([{ type: 'mount', path: '/x' }])).toThrow(/\/linux\/namespaces\/0\/path: joining an existing mount namespace/);
+    expect(refuse([{ type: 'time' }])).toThrow(/\/linux\/namespaces\/0: time namespaces are not supported/);
   });
 });
 
 describe('buildPlan', () => {
   const caller = { euid: 1000, egid: 1000, uidMap: parseIdMap('0 0 4294967295'), gidMap: parseIdMap('0 0 4294967295'), canSetIds: false };
-  const ctx = { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/run/x/c1', caller };
+  const ctx = { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/run/x/c1', caller, wait: false, preserveFds: 0 };
   it('skips hostname without a uts namespace', () => {
     expect(buildPlan(cfg({}, {}, { hostname: 'h' }), ctx).hostname).toBeUndefined();
     expect(buildPlan(cfg({}, { namespaces: [{ type: 'uts' }] }, { hostname: 'h' }), ctx).hostname).toBe('h');

@@ -22,7 +22,7 @@ const config = {
   linux: { namespaces: [{ type: 'pid' }, { type: 'uts' }, { type: 'network', path: '/run/netns/n' }] },
 } as unknown as OciConfig;
 const caller = { euid: 1000, egid: 1001, uidMap: parseIdMap('0 0 4294967295'), gidMap: parseIdMap('0 0 4294967295'), canSetIds: false };
-const plan = buildPlan(config, { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', caller });
+const plan = buildPlan(config, { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', caller, wait: false, preserveFds: 0 });
 
 describe('encodePlan', () => {
   it('is NUL-separated records: tag, count, args', () => {
@@ -83,13 +83,13 @@ describe('exec plan', () => {
       gidMap: parseIdMap('0 1000 1'),
       setgroups: false,
     };
-    const p = buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [7] } }, view);
+    const p = buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [7] } }, view, { wait: false, preserveFds: 0 });
     const recs = planRecords(p);
     expect(recs.filter((r) => r[0] === 'join').map((r) => r[2])).toEqual([
       '/proc/42/ns/user', '/proc/42/ns/uts', '/proc/42/ns/pid', '/proc/42/ns/mnt',
     ]);
     const tags = recs.map((r) => r[0]);
     for (const t of ['fifo', 'unshare', 'uidmap', 'rootfs', 'bind', 'fs', 'groups']) expect(tags).not.toContain(t);
-    expect(() => buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 5, gid: 0 } }, view)).toThrow(/^process\.user\.uid: 5 is not mapped in the container/);
+    expect(() => buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 5, gid: 0 } }, view, { wait: false, preserveFds: 0 })).toThrow(/^process\.user\.uid: 5 is not mapped in the container/);
   });
 });

@@ -90,7 +90,7 @@ describe('applyPolicy refuses', () => {
 // Features ch-run-oci accepts without applying, and the debug note it leaves.
 const IGNORED: [string, (c: any) => void, string][] = [
   ['seccomp', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), '/linux/seccomp'],
-  ['cgroup limits', (c) => (c.linux.resources = { pids: { limit: 10 } }), '/linux/resources'],
+  ['cgroup limits', (c) => (c.linux.resources = { pids: { limit: 10 } }), '/linux/resources/pids'],
   ['a cgroups path', (c) => (c.linux.cgroupsPath = '/x'), '/linux/cgroupsPath'],
   ['sysctls', (c) => (c.linux.sysctl = { 'net.ipv4.ping_group_range': '0 0' }), '/linux/sysctl'],
   ['an AppArmor profile', (c) => (c.process.apparmorProfile = 'container-default'), '/process/apparmorProfile'],

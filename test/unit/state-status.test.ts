@@ -3,8 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveStatus, isRunning, parseProcStat, procStat, stateJson } from '../../src/state/status';
-import type { ContainerRecord } from '../../src/state/store';
+import { deriveStatus, stateJson } from '../../src/state/status';
+import { isRunning, parseProcStat, procStat } from '../../src/state/proc';
+import type { ContainerRecord } from '../../src/state/record';
 
 let tmp: string;
 const kids: ChildProcess[] = [];

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateStore, type ContainerRecord } from '../../src/state/store';
+import { StateStore } from '../../src/state/store';
+import type { ContainerRecord } from '../../src/state/record';
 import { deriveStatus } from '../../src/state/status';
 import { UserError } from '../../src/errors';
 import { removeStateChild, stateChild } from '../helpers/state-build';
@@ -192,7 +193,7 @@ describe('StateStore across processes', () => {
     await exited(holder);
     expect(fs.existsSync(store.lockPath('c1'))).toBe(true); // SIGKILL gave it no chance to clean up
     const t0 = Date.now();
-    const waiter = new StateStore(root, { staleMs: 2000, waitMs: 8000 });
+    const waiter = new StateStore(root, { waitMs: 8000 });
     expect(await waiter.withLock('c1', () => 'mine')).toBe('mine');
     const waited = Date.now() - t0;
     expect(waited).toBeLessThan(5000);
@@ -234,7 +235,7 @@ describe('StateStore across processes', () => {
     try {
       const old = new Date(Date.now() - 60_000);
       fs.utimesSync(store.lockPath('c1'), old, old);
-      const waiter = new StateStore(root, { staleMs: 2000, waitMs: 300 });
+      const waiter = new StateStore(root, { waitMs: 300 });
       await expect(waiter.withLock('c1', () => 'mine')).rejects.toThrow(/busy: another ch-run-oci process holds/);
     } finally {
       holder.kill('SIGKILL');
