@@ -11,7 +11,8 @@ import { covers, parseIdMap, type IdRange } from './idmap';
 import { CLONE } from './plan';
 import { planProcess, type ProcessPlan } from './process';
 import { planFakeroot, type FakerootPlan } from './fakeroot';
-import type { OciConfig } from '../spec/types';
+import type { OciConfig, Seccomp } from '../spec/types';
+import { planProfile, type ProfilePlan } from './profile';
 
 export interface ExecPlan {
   kind: 'exec';
@@ -22,6 +23,8 @@ export interface ExecPlan {
   process: ProcessPlan;
   /** The same fake-root filter as the container's own process (single-id containers). */
   fakeroot?: FakerootPlan;
+  /** The container's linux.seccomp (runc applies it to exec'd processes too). */
+  profile?: ProfilePlan;
 }
 
 /** What we learn about the running container from /proc/PID. */
@@ -68,7 +71,7 @@ export function readContainerView(pid: number): ContainerView {
   }
 }
 
-export function buildExecPlan(proc: Process | undefined, view: ContainerView, annotations: Record<string, string> = {}): ExecPlan {
+export function buildExecPlan(proc: Process | undefined, view: ContainerView, annotations: Record<string, string> = {}, seccomp?: Seccomp): ExecPlan {
   const process = planProcess(proc);
   const user = proc?.user ?? {};
   const uid = user.uid ?? 0;
@@ -86,5 +89,5 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, an
   }));
   // Decided as for the container (same maps, same ch-run-oci.fakeroot directive).
   const fakeroot = planFakeroot({ annotations } as OciConfig, { uidMap: view.uidMap, gidMap: view.gidMap });
-  return { kind: 'exec', wait: false, preserveFds: 0, joins, ids: { uid, gid, groups }, process, fakeroot };
+  return { kind: 'exec', wait: false, preserveFds: 0, joins, ids: { uid, gid, groups }, process, fakeroot, profile: planProfile(seccomp) };
 }

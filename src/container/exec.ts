@@ -1,7 +1,7 @@
 // exec: one more process in a running container. Nothing is created: the
 // runner joins the container process's namespaces (user first) and execs.
 import { UserError } from '../errors';
-import type { Process } from '../spec/types';
+import type { Process, Seccomp } from '../spec/types';
 import type { StateStore } from '../state/store';
 import { observe, writePidFile } from './lifecycle';
 import { forwardSignals } from './signals';
@@ -20,7 +20,7 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   if (status !== 'running' && status !== 'created') {
     throw new UserError(`container "${id}"`, `cannot exec in a ${status} container`);
   }
-  const plan = buildExecPlan(proc, readContainerView(record.pid!), record.annotations);
+  const plan = buildExecPlan(proc, readContainerView(record.pid!), record.annotations, record.seccomp as Seccomp | undefined);
   const launched = await launchRunner(plan, { wait: !o.detach, preserveFds: o.preserveFds, runnerDir: store.root });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;

@@ -7,6 +7,8 @@ import { planIds, readCallerIds, type CallerIds, type IdPlan } from './idmap';
 import { MS, planMounts, planPathSteps, propagationFlags, sysfsAttrs, type MountStep } from './mounts';
 import { planProcess, type ProcessPlan } from './process';
 import { planFakeroot, type FakerootPlan } from './fakeroot';
+import { planProfile, type ProfilePlan } from './profile';
+import { planSysctls, type SysctlPlan } from './sysctl';
 
 export { readCallerIds, type CallerIds };
 
@@ -57,6 +59,10 @@ export interface Plan {
   process: ProcessPlan;
   /** The fake-root seccomp filter and its supervisor's table, installed right before execve; see fakeroot.ts. */
   fakeroot?: FakerootPlan;
+  /** linux.seccomp, built at create and loaded last before execve; see profile.ts. */
+  profile?: ProfilePlan;
+  /** linux.sysctl writes (kernel.hostname/domainname are folded into hostname/domainname); see sysctl.ts. */
+  sysctls: SysctlPlan;
 }
 
 /** Which namespaces to join and which to create. user and mount are always new. */
@@ -91,7 +97,9 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
   mounts.push({ op: 'mkdir', path: proc.cwd });
   mounts.push(...planPathSteps(config));
 
-  let hostname = config.hostname;
+  const sysctls = planSysctls(config, joins);
+  // The sysctls win over the fields, as they did in runc, which wrote them after sethostname.
+  let hostname = sysctls.hostname ?? config.hostname;
   if (hostname !== undefined && !created.includes('uts')) {
     // Without a uts namespace of our own the kernel refuses sethostname (and it
     // would rename the host). Clients set hostname even with --uts=host, so
@@ -99,7 +107,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     log.debug('hostname ignored: no new uts namespace');
     hostname = undefined;
   }
-  let domainname = config.domainname;
+  let domainname = sysctls.domainname ?? config.domainname;
   if (domainname !== undefined && !created.includes('uts')) {
     log.debug('domainname ignored: no new uts namespace');
     domainname = undefined;
@@ -122,5 +130,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     premadeSysfs,
     process: proc,
     fakeroot: planFakeroot(config, ids),
+    profile: planProfile(config.linux?.seccomp),
+    sysctls,
   };
 }

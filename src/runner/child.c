@@ -46,9 +46,12 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
     die(errno, "fifo", "open state directory %s", fifo->argv[0]);
 
   setup_process_early(p);
+  /* Before the mounts: written through the caller's /proc (see sysctl.c). */
+  write_sysctls(p, "sysctl");
   if (plan_find(p, "rootfs")) setup_mounts(p);
   setup_process_create(p);
   const char *exe = resolve_exec(p);
+  profile_build(p, pp->sync_w);
 
   say(pp->sync_w, "ok\n");
   await(pp->go_r);
@@ -128,6 +131,9 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   }
   for (int k = 0; k < nfd; k++) close(fds[k]);
   premake_sysfs(p);
+  /* Joined namespaces are owned by the caller's user namespace: only here,
+   * before the unshare, does the caller's privilege still count. */
+  write_sysctls(p, "joined-sysctl");
 
   /* One unshare: the kernel makes the user namespace first, so every other
    * namespace created here is owned by it. `exec` creates none. */

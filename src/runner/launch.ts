@@ -8,6 +8,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import * as os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, errnoText } from '../errors';
+import * as log from '../log';
 import type { Plan } from '../container/plan';
 import type { ExecPlan } from '../container/exec-plan';
 import { runnerPath } from './locate';
@@ -98,6 +99,11 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
           settled = true;
           report.destroy();
           return resolve(opts.wait ? { pid, exited } : { pid });
+        }
+        // The runner's --debug notes (e.g. a syscall name libseccomp does not know).
+        if (line.startsWith('note ')) {
+          log.debug(line.slice(5));
+          continue;
         }
         const r = parseReport(line);
         if ('error' in r) return fail(new UserError(r.error));

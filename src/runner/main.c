@@ -171,6 +171,8 @@ int main(int argc, char **argv) {
       cleanup();
       say(report_fd, "%s\n", line);
       _exit(1);
+    } else if (!strncmp(line, "note ", 5)) {
+      say(report_fd, "%s\n", line); /* --debug notes for the caller */
     } else if (!strcmp(line, "unshared")) {
       write_maps(&p);
       if (write(pp.maps_w, "1", 1) != 1) die(errno, "runner", "release namespace process");

@@ -7,6 +7,7 @@ import { mapText } from '../container/idmap';
 import { CLONE, type Plan } from '../container/plan';
 import type { ExecPlan } from '../container/exec-plan';
 import { idRuleText } from '../container/fakeroot';
+import { profileRecords, sysctlRecords } from './profile-records';
 
 export const PROTOCOL_VERSION = '1';
 
@@ -28,12 +29,14 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.premadeSysfs !== undefined) r.push(['premade-sysfs', String(plan.premadeSysfs)]);
+  if (plan.sysctls) r.push(...sysctlRecords(plan.sysctls, 'joined'));
   r.push(['unshare', String(plan.created.reduce((f, t) => f | CLONE[t], 0) >>> 0)]);
   if (!plan.ids.setgroups) r.push(['setgroups', 'deny']);
   r.push(['uidmap', mapText(plan.ids.uidMap)], ['gidmap', mapText(plan.ids.gidMap)]);
   const s = plan.ids.setupIds;
   if (s) r.push(['setupids', String(s.uid), String(s.gid), String(s.hostUid), String(s.hostGid)]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
+  if (plan.sysctls) r.push(...sysctlRecords(plan.sysctls, 'own'));
   r.push(['rootfs', plan.rootfs]);
   for (const m of plan.mounts) {
     switch (m.op) {
@@ -88,6 +91,8 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   // Installed after the ids are set (the filter would fake the runner's own calls).
   const fr = (plan as Partial<Plan>).fakeroot;
   if (fr) r.push(['seccomp', fr.program.toString('hex')], ['fakeids', ...fr.idRules.map(idRuleText)]);
+  // Built at create (errors and notes reach the caller), loaded last before execve.
+  if (plan.profile) r.push(...profileRecords(plan.profile));
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
 }
