@@ -63,6 +63,13 @@ describe.each(USERS)('as %s', (as) => {
     });
   });
 
+  it('with noNewPrivileges false (what podman sends) the profile is still loaded, before the final capset', () => {
+    const r = both(as, `grep '^Seccomp:' /proc/self/status; grep '^NoNewPrivs:' /proc/self/status; probe add_key:/user:/d:0:0:0xfffffffd getpid`, clientProfile('engines/docker-20.10-root-it.json'), (c) => {
+      c.process.noNewPrivileges = false;
+    });
+    expect(r.stdout).toMatch(/^Seccomp:\t2\nNoNewPrivs:\t0\nadd_key=-1 EPERM\ngetpid=\d+\n$/);
+  });
+
   it('each action: ERRNO (errnoRet and EPERM), TRACE without tracer, LOG, ALLOW, TRAP, KILL, KILL_THREAD, KILL_PROCESS', () => {
     const on = (v: number, action: string, errnoRet?: number) => ({ names: ['sched_yield'], action, errnoRet, args: [{ index: 0, value: v, op: 'SCMP_CMP_EQ' }] });
     const profile = allowAll([
