@@ -44,6 +44,8 @@ export interface ProfilePlan {
 }
 
 const FIELD = 'linux.seccomp';
+/** What a syscall name looks like on every architecture libseccomp knows. */
+const SYSCALL_NAME = /^[A-Za-z0-9_]{1,64}$/;
 
 /** The action value of an OCI action name with its errnoRet. */
 export function actionValue(name: string, errnoRet: number | undefined | null, field: string): number {
@@ -100,6 +102,12 @@ export function planProfile(s: Seccomp | undefined | null): ProfilePlan | undefi
     const sets = [...counts.values()].some((n) => n > 1) ? conds.map((c) => [c]) : [conds];
     for (const name of call.names ?? []) {
       if (name === '') throw new UserError(`${field}.names`, 'an empty name is not a syscall');
+      // Not a syscall name of any architecture: skipped like the names
+      // libseccomp does not know, and never sent on (the runner's notes are lines).
+      if (!SYSCALL_NAME.test(name)) {
+        log.debug(`seccomp: unknown syscall ${JSON.stringify(name)} skipped`);
+        continue;
+      }
       for (const set of sets) rules.push({ action, name, conds: set });
     }
   });

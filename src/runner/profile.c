@@ -29,6 +29,9 @@ static void add_rule(const struct rec *r, int note_fd, const char **noted) {
   int nr = seccomp_syscall_resolve_name(name);
   if (nr == __NR_SCMP_ERROR) {
     /* As runc and crun: a profile may name calls newer than this libseccomp. */
+    /* TypeScript sends only [A-Za-z0-9_] names; a line break here would forge a report line. */
+    for (const char *c = name; *c; c++)
+      if ((unsigned char)*c < 0x20) die(0, "linux.seccomp", "syscall name with a control character");
     if (!*noted || strcmp(*noted, name)) say(note_fd, "note seccomp: unknown syscall %s skipped\n", name);
     *noted = name;
     return;

@@ -116,6 +116,25 @@ describe.each(USERS)('as %s', (as) => {
     expect(r.stdout).toBe('sched_yield=-1 ENOMSG\n');
   });
 
+  it('a syscall name holding a line break cannot forge the runner\'s report (the container pid stays its own)', () => {
+    const root = scratch(as);
+    const profile = allowAll([{ names: ['x\npid 1', 'x\nerror forged', 'sched_yield'], action: 'SCMP_ACT_ERRNO', errnoRet: 42 }]);
+    const bundle = probeBundle(as, probe, 'sleep 30', (c) => (c.linux.seccomp = profile));
+    const id = `sc-forge-${process.pid}`;
+    try {
+      const r = chroci(['--debug', '--root', root, 'create', '--bundle', bundle, id], { as });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^ch-run-oci: debug: seccomp: unknown syscall "x\\npid 1" skipped$/m);
+      const state = JSON.parse(chroci(['--root', root, 'state', id], { as }).stdout);
+      expect(state.pid).not.toBe(1);
+      expect(fs.readFileSync(`/proc/${state.pid}/status`, 'utf8')).toMatch(/^NSpid:\s+\d+\s+1$/m);
+    } finally {
+      chroci(['--root', root, 'delete', '--force', id], { as });
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
+  });
+
   it('takes the nulls Go clients send (containers-common\'s "args": null)', () => {
     const profile = { defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: null, architectures: null, flags: null, syscalls: [{ names: ['sched_yield'], action: 'SCMP_ACT_ERRNO', errnoRet: 42, args: null, comment: '', includes: {}, excludes: {} }] };
     const r = run('ch-run-oci', as, 'probe sched_yield', profile);

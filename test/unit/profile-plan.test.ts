@@ -89,6 +89,11 @@ describe('planProfile', () => {
     ]);
   });
 
+  it('skips names no architecture has (a line break would forge a runner report line)', () => {
+    const p = planProfile({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x\npid 1', 'mkdir', 'a b'], action: 'SCMP_ACT_ERRNO' }] })!;
+    expect(p.rules.map((r) => r.name)).toEqual(['mkdir']);
+  });
+
   it('asks libseccomp for a binary tree past 32 entries', () => {
     const syscalls = Array.from({ length: 33 }, (_, i) => ({ names: [`c${i}`], action: 'SCMP_ACT_ALLOW' }));
     expect(planProfile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls })!.flags).toEqual(['optimize']);
