@@ -48,6 +48,8 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         annotations: config.annotations ?? {},
         // exec's args form starts from the container's own process (as runc's does).
         process: config.process,
+        // exec's processes get the container's seccomp profile (as runc's do).
+        seccomp: config.linux?.seccomp,
         // Until the container pid is known, status follows this process: a
         // create killed half-way then shows "stopped" and delete cleans up.
         creatorPid: process.pid,

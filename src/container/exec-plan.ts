@@ -11,7 +11,8 @@ import { NAMESPACES, type ExecPlan, type IdRange } from '../runner/plan';
 import { covers, parseIdMap } from './idmap';
 import { planProcess } from './process';
 import { planFakeroot } from './fakeroot';
-import type { OciConfig } from '../spec/types';
+import { planProfile } from './profile';
+import type { OciConfig, Seccomp } from '../spec/types';
 
 /** What we learn about the running container from /proc/PID. */
 export interface ContainerView {
@@ -49,6 +50,8 @@ export function readContainerView(pid: number): ContainerView {
 export interface ExecContext {
   /** The container's annotations: the same ch-run-oci.fakeroot decision as its own process. */
   annotations?: Record<string, string>;
+  /** The container's linux.seccomp (runc applies it to exec'd processes too). */
+  seccomp?: Seccomp;
   /** Wait for the process and report its status (exec without --detach). */
   wait: boolean;
   preserveFds: number;
@@ -72,5 +75,6 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
   }));
   // Decided as for the container (same maps, same ch-run-oci.fakeroot directive).
   const fakeroot = planFakeroot({ annotations: ctx.annotations ?? {} } as OciConfig, { uidMap: view.uidMap, gidMap: view.gidMap });
-  return { kind: 'exec', wait: ctx.wait, preserveFds: ctx.preserveFds, joins, ids: { uid, gid, groups }, process, fakeroot };
+  const profile = planProfile(ctx.seccomp);
+  return { kind: 'exec', wait: ctx.wait, preserveFds: ctx.preserveFds, joins, ids: { uid, gid, groups }, process, fakeroot, profile };
 }

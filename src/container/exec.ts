@@ -1,7 +1,7 @@
 // exec: one more process in a running container. Nothing is created: the
 // runner joins the container process's namespaces (user first) and execs.
 import { UserError } from '../errors';
-import type { Process } from '../spec/types';
+import type { Process, Seccomp } from '../spec/types';
 import type { StateStore } from '../state/store';
 import { writePidFile } from './pidfile';
 import { observe, requireStatus } from './transitions';
@@ -19,7 +19,8 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   const { launchRunner } = await import('../runner/launch');
   const { record, status } = observe(store, id);
   requireStatus('exec', id, status);
-  const plan = buildExecPlan(proc, readContainerView(record.pid!), { annotations: record.annotations, wait: !o.detach, preserveFds: o.preserveFds });
+  const view = readContainerView(record.pid!);
+  const plan = buildExecPlan(proc, view, { annotations: record.annotations, seccomp: record.seccomp as Seccomp | undefined, wait: !o.detach, preserveFds: o.preserveFds });
   const launched = await launchRunner(plan, { runnerDir: store.root });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;

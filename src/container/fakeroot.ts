@@ -195,6 +195,5 @@ export function planFakeroot(config: OciConfig, ids: Pick<IdPlan, 'uidMap' | 'gi
   }
   const why = mode === 'always' ? `${FAKEROOT_ANNOTATION}=always` : 'single-id user namespace';
   log.debug(`fakeroot: active (${why}): chown, set*id, setgroups and device mknod succeed without effect`);
-  if (config.linux?.seccomp) log.debug('fakeroot: linux.seccomp is ignored; only the fake-root filter is installed');
   return { program: encodeProgram(prog), idRules: idRules(hostArch) };
 }

@@ -11,6 +11,8 @@ import { ATTR, placePathSteps, planMounts, propagationFlags, sysfsAttrs } from '
 import { configDevicePolicy } from './devices';
 import { planProcess } from './process';
 import { planFakeroot } from './fakeroot';
+import { planProfile } from './profile';
+import { planSysctls } from './sysctl';
 
 export interface PlanContext {
   bundle: string;
@@ -59,9 +61,14 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
   // cwd is made before the root turns read-only; the runner chdirs after pivot_root.
   mounts.push({ op: 'mkdir', path: proc.cwd }, ...rootLevel);
 
-  // Without a uts namespace of our own the kernel refuses sethostname (and it
-  // would rename the host); policy notes that the name is not applied.
+  const sysctls = planSysctls(config, joins);
+  // kernel.hostname/domainname sysctls win over the fields, as in runc, which
+  // wrote them after sethostname. Without a uts namespace of our own the kernel
+  // refuses sethostname (and it would rename the host); policy notes that the
+  // name is not applied.
   const ownUts = created.includes('uts');
+  const hostname = sysctls.hostname ?? config.hostname;
+  const domainname = sysctls.domainname ?? config.domainname;
   const prop = config.linux?.rootfsPropagation;
   return {
     stateDir: ctx.stateDir,
@@ -76,11 +83,13 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     rootReadonly: config.root?.readonly === true,
     rootPropagation: prop ? propagationFlags(prop) | MS.REC : 0,
     noPivot: ctx.noPivot,
-    hostname: (ownUts && config.hostname) || undefined,
-    domainname: (ownUts && config.domainname) || undefined,
+    hostname: (ownUts && hostname) || undefined,
+    domainname: (ownUts && domainname) || undefined,
     personality: config.linux?.personality?.domain === 'LINUX32' ? PER_LINUX32 : undefined,
     premadeSysfs,
     process: proc,
     fakeroot: planFakeroot(config, ids),
+    profile: planProfile(config.linux?.seccomp),
+    sysctls,
   };
 }

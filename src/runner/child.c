@@ -50,12 +50,15 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   if (setsid() < 0) die(errno, "setsid", "container process");
 
   setup_process_early(p);
+  /* Before the mounts: written through the caller's /proc (see sysctl.c). */
+  write_sysctls(p, "sysctl");
   if (plan_find(p, "rootfs")) setup_mounts(p);
   setup_process_create(p);
   const char *exe = resolve_exec(p);
   char via[64];
   snprintf(via, sizeof via, "/proc/self/fd/%d", fifo_path_fd);
   if (fifo_path_fd >= 0) check_fifo_reachable(via);
+  profile_build(p);
 
   say(pp->sync_w, "ok\n");
   await(pp->go_r);
@@ -137,6 +140,9 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   }
   for (int k = 0; k < nfd; k++) close(fds[k]);
   premake_sysfs(p);
+  /* Joined namespaces are owned by the caller's user namespace: only here,
+   * before the unshare, does the caller's privilege still count. */
+  write_sysctls(p, "joined-sysctl");
 
   /* One unshare: the kernel makes the user namespace first, so every other
    * namespace created here is owned by it. `exec` creates none. */

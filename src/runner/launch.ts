@@ -99,7 +99,7 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
         }
         // A fallback the runner took (src/runner/report.c note()): for --debug.
         if (line.startsWith('note ')) {
-          log.debug(`runner: ${line.slice(5)}`);
+          log.debug(line.slice(5));
           continue;
         }
         const r = parseReport(line);

@@ -148,6 +148,51 @@ export interface FakerootPlan {
   idRules: IdRule[];
 }
 
+/** linux.seccomp as libseccomp takes it (container/profile.ts decides it). */
+/** One comparison: (arg[index] OP a), or (arg[index] & a) == b for MASKED_EQ. */
+export interface ProfileCond {
+  index: number;
+  /** enum scmp_compare. */
+  op: number;
+  a: bigint;
+  b: bigint;
+}
+
+export interface ProfileRule {
+  /** libseccomp action value (with errno data). */
+  action: number;
+  name: string;
+  /** ANDed; empty = always. */
+  conds: ProfileCond[];
+}
+
+export interface ProfilePlan {
+  defaultAction: number;
+  /** libseccomp arch names added to the native one. */
+  arches: string[];
+  /** Runner attribute names (SECCOMP_FLAGS values). */
+  flags: string[];
+  rules: ProfileRule[];
+}
+
+/** linux.sysctl: what the runner writes, and from which process (container/sysctl.ts decides it). */
+export interface SysctlWrite {
+  /** Dotted name, for messages. */
+  name: string;
+  /** Below /proc/sys, slash-separated. */
+  path: string;
+  value: string;
+}
+
+export interface SysctlPlan {
+  /** Written by C2 in the container's own namespaces. */
+  own: SysctlWrite[];
+  /** Written by C1 in joined namespaces, with the caller's privilege. */
+  joined: SysctlWrite[];
+  hostname?: string;
+  domainname?: string;
+}
+
 /** A namespace joined by path (create: the config's; exec: the container process's). */
 export interface Join {
   type: NamespaceType;
@@ -185,6 +230,10 @@ export interface Plan {
   process: ProcessPlan;
   /** The fake-root seccomp filter and its supervisor's table, installed right before execve; see fakeroot.ts. */
   fakeroot?: FakerootPlan;
+  /** linux.seccomp, built at create and loaded last before execve; see container/profile.ts. */
+  profile?: ProfilePlan;
+  /** linux.sysctl writes (kernel.hostname/domainname are folded into hostname/domainname); see container/sysctl.ts. */
+  sysctls: SysctlPlan;
 }
 
 export interface ExecPlan {
@@ -196,5 +245,7 @@ export interface ExecPlan {
   process: ProcessPlan;
   /** The same fake-root filter as the container's own process (single-id containers). */
   fakeroot?: FakerootPlan;
+  /** The container's linux.seccomp (runc applies it to exec'd processes too). */
+  profile?: ProfilePlan;
 }
 

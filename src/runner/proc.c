@@ -196,11 +196,17 @@ void exec_container(const struct plan *p, const char *path) {
     struct rlimit rl = { limit(r->argv[2]), limit(r->argv[3]) };
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die(errno, "process.rlimits", "%s soft %s", r->argv[0], r->argv[2]);
   }
-  if (caps) set_caps_final(caps);
-  if (plan_find(p, "nonewprivs") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    die(errno, "process.noNewPrivileges", "prctl");
   const struct rec *pe = plan_find(p, "personality");
   if (pe && personality((unsigned long)num(pe->argv[0])) < 0) die(errno, "linux.personality", "personality %s", pe->argv[0]);
+  /* The profile comes last, after the fake-root filter (for the same kind
+   * of answer the newest filter wins: a denied chown stays denied). Without
+   * no_new_privs loading it needs CAP_SYS_ADMIN, which the final capset may
+   * drop: then it goes before that capset, as in runc. */
+  int nnp = plan_find(p, "nonewprivs") != NULL;
+  if (!nnp) profile_load();
+  if (caps) set_caps_final(caps);
+  if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die(errno, "process.noNewPrivileges", "prctl");
+  if (nnp) profile_load();
 
   char **argv, **envp;
   list(p, "args", &argv);

@@ -3,7 +3,7 @@
 // Records are executed in order; see src/README.md "Runner protocol".
 // No JSON on the C side: it only splits at NUL bytes.
 import { UserError } from '../errors';
-import { CLONE, idRuleText, mapText, type BindStep, type ExecPlan, type MountStep, type Plan } from './plan';
+import { CLONE, idRuleText, mapText, type BindStep, type ExecPlan, type MountStep, type Plan, type ProfilePlan, type SysctlPlan } from './plan';
 
 export const PROTOCOL_VERSION = '2';
 
@@ -25,12 +25,14 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.premadeSysfs !== undefined) r.push(['premade-sysfs', String(plan.premadeSysfs)]);
+  r.push(...sysctlRecords(plan.sysctls, 'joined'));
   r.push(['unshare', String(plan.created.reduce((f: number, t) => f | CLONE[t], 0) >>> 0)]);
   if (!plan.ids.setgroups) r.push(['setgroups', 'deny']);
   r.push(['uidmap', mapText(plan.ids.uidMap)], ['gidmap', mapText(plan.ids.gidMap)]);
   const s = plan.ids.setupIds;
   if (s) r.push(['setupids', String(s.uid), String(s.gid), String(s.hostUid), String(s.hostGid)]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
+  r.push(...sysctlRecords(plan.sysctls, 'own'));
   r.push(['rootfs', plan.rootfs, String(plan.rootAttrs)]);
   for (const m of plan.mounts) r.push(...mountRecords(m));
   if (plan.rootReadonly) r.push(['rootro']);
@@ -97,8 +99,35 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   // Installed after the ids are set (the filter would fake the runner's own calls).
   const fr = plan.fakeroot;
   if (fr) r.push(['seccomp', fr.program.toString('hex')], ['fakeids', ...fr.idRules.map(idRuleText)]);
+  // Built at create (errors and notes reach the caller), loaded last before execve.
+  if (plan.profile) r.push(...profileRecords(plan.profile));
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
+}
+
+/*
+ * The seccomp profile and the sysctls (read by src/runner/profile.c and sysctl.c):
+ *   scmp-default ACTION               first: the profile exists, its default action
+ *   scmp-arch NAME                    an architecture added to the native one (libseccomp name)
+ *   scmp-flag tsync|log|spec_allow|optimize
+ *   scmp-rule ACTION NAME [I:OP:A:B]… one rule; conditions ANDed (enum scmp_compare, u64 decimal)
+ *   sysctl NAME PATH VALUE            C2, before the mounts (the container's own namespaces)
+ *   joined-sysctl NAME PATH VALUE     C1, after the joins, before the unshare
+ * ACTION is libseccomp's action value (errno included), decimal.
+ */
+function profileRecords(p: ProfilePlan): PlanRecord[] {
+  const r: PlanRecord[] = [['scmp-default', String(p.defaultAction)]];
+  for (const a of p.arches) r.push(['scmp-arch', a]);
+  for (const f of p.flags) r.push(['scmp-flag', f]);
+  for (const rule of p.rules) {
+    r.push(['scmp-rule', String(rule.action), rule.name, ...rule.conds.map((c) => `${c.index}:${c.op}:${c.a}:${c.b}`)]);
+  }
+  return r;
+}
+
+function sysctlRecords(s: SysctlPlan, which: 'own' | 'joined'): PlanRecord[] {
+  const tag = which === 'own' ? 'sysctl' : 'joined-sysctl';
+  return s[which].map((w) => [tag, w.name, w.path, w.value]);
 }
 
 export function encodeRecords(records: PlanRecord[]): Buffer {

@@ -62,8 +62,9 @@ void note(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
+  /* A control character in a value (a line break in a syscall name) would forge report lines. */
   for (char *c = text; *c; c++)
-    if (*c == '\n') *c = ' ';
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
   say(sink, "note %s\n", text);
 }
 

@@ -54,6 +54,16 @@ extern int fakeroot_sock;
 void start_fakeroot_supervisor(const struct plan *p);
 unsigned int fakeroot_keep_fd(unsigned int keep);
 void install_seccomp(const struct plan *p);
+void raise_sys_admin(void);
+
+/* profile.c: linux.seccomp. Built in C2 before it reports "ok" (its notes
+ * reach the caller), loaded last before execve. */
+void profile_build(const struct plan *p);
+void profile_load(void);
+
+/* sysctl.c: writes the records tagged TAG ("sysctl" in C2 before the mounts,
+ * "joined-sysctl" in C1 after the joins). */
+void write_sysctls(const struct plan *p, const char *tag);
 
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {

@@ -50,7 +50,7 @@ static int hexval(char c) {
  * (the permitted set is kept), so raise CAP_SYS_ADMIN for this one call; the
  * final capset that follows in exec_container decides what the container
  * really gets. */
-static void raise_sys_admin(void) {
+void raise_sys_admin(void) {
   struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct d[2];
   if (syscall(SYS_capget, &h, d) < 0) return;

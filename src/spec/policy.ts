@@ -4,12 +4,14 @@
 // an error when a property cannot be applied as specified; fields are ignored
 // only where applying them would not change what the program can observe in a
 // way the caller relies on, or where every client sends them (cgroup limits,
-// seccomp, LSM labels) and refusing would make the runtime unusable. The man
+// LSM labels) and refusing would make the runtime unusable. The man
 // page and `features` are generated from this table.
 import { UserError } from '../errors';
 import * as log from '../log';
 import type { NamespaceType, OciConfig } from './types';
 import { NAMESPACES } from '../runner/plan';
+import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_NOOP_FLAGS, badArgIndexes, notifyUses, unknownArches } from './seccomp';
+import { sysctlRefusal } from './sysctl';
 
 export type Fate = 'supported' | 'ignored' | 'error';
 
@@ -262,15 +264,55 @@ export const POLICY: readonly PolicyEntry[] = [
   { path: '/linux/intelRdt', fate: 'error', note: 'Intel RDT is not supported', find: used('/linux/intelRdt') },
   {
     path: '/linux/sysctl',
-    fate: 'ignored',
-    note: 'sysctls are left as the namespaces inherit them (writing them needs privilege over /proc/sys)',
-    find: used('/linux/sysctl'),
+    fate: 'supported',
+    note: 'net.* (the container\'s own or a joined network namespace), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* (its ipc namespace), user.* (its user namespace), kernel.hostname and kernel.domainname (its own uts namespace); written before the mounts and the profile',
+  },
+  {
+    path: '/linux/sysctl/* (host-wide or shared with the host)',
+    fate: 'error',
+    note: 'only sysctls of a namespace the container owns can be set',
+    find: (c) => Object.keys(c.linux?.sysctl ?? {}).filter((k) => sysctlRefusal(c, k) !== undefined).map((k) => `/linux/sysctl/${escapeKey(k)}`),
   },
   {
     path: '/linux/seccomp',
+    fate: 'supported',
+    note: `loaded with libseccomp last before the program runs, also for exec; actions ${Object.keys(SECCOMP_ACTIONS).join(', ')}; every comparison operator; flags ${Object.keys(SECCOMP_FLAGS).join(', ')}; syscall names libseccomp does not know are skipped (a --debug note), as runc does; in a single-id container the fake-root filter stays under it (see FAKE ROOT)`,
+  },
+  {
+    path: '/linux/seccomp (SCMP_ACT_NOTIFY)',
+    fate: 'error',
+    note: 'SCMP_ACT_NOTIFY is not supported (a task can have one notification listener, which fake root holds, and the profile is loaded at start, after the runner that would hand it over is gone)',
+    find: (c) => notifyUses(c.linux?.seccomp),
+  },
+  {
+    path: '/linux/seccomp/architectures/* (other)',
+    fate: 'error',
+    note: `architecture not supported by libseccomp 2.5 (supported: ${Object.keys(SECCOMP_ARCHES).join(', ')})`,
+    find: (c) => unknownArches(c.linux?.seccomp),
+  },
+  {
+    path: '/linux/seccomp/syscalls/*/args/*/index (6 or more)',
+    fate: 'error',
+    note: 'a syscall has 6 arguments (index 0-5)',
+    find: (c) => badArgIndexes(c.linux?.seccomp),
+  },
+  {
+    path: '/linux/seccomp/flags (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)',
     fate: 'ignored',
-    note: 'the profile is not installed; the process keeps the caller\'s filter (plus the fake-root filter in a single-id namespace, see FAKE ROOT)',
-    find: used('/linux/seccomp'),
+    note: 'only changes how a notification listener waits, and there is none (NOTIFY is refused)',
+    find: (c) => (c.linux?.seccomp?.flags ?? []).flatMap((f, i) => (SECCOMP_NOOP_FLAGS.includes(f) ? [`/linux/seccomp/flags/${i}`] : [])),
+  },
+  {
+    path: '/linux/seccomp/listenerPath',
+    fate: 'ignored',
+    note: 'no listener to reach without SCMP_ACT_NOTIFY',
+    find: used('/linux/seccomp/listenerPath'),
+  },
+  {
+    path: '/linux/seccomp/listenerMetadata',
+    fate: 'ignored',
+    note: 'no listener to reach without SCMP_ACT_NOTIFY',
+    find: used('/linux/seccomp/listenerMetadata'),
   },
   { path: '/linux/rootfsPropagation', fate: 'supported', note: 'propagation of the root mount' },
   { path: '/linux/maskedPaths', fate: 'supported', note: 'hidden (empty read-only bind or tmpfs)' },

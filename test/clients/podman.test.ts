@@ -81,6 +81,28 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     expect(r.stdout).toMatch(/^\d+( \d+)*\n$/);
   });
 
+  it('the default seccomp profile is applied: the filter shows in /proc/self/status', () => {
+    // As root nothing else installs a filter, so seccomp=unconfined shows 0;
+    // a single-id user always has the fake-root filter.
+    const r = podman(who, ['run', '--rm', BUSYBOX, 'grep', '^Seccomp:', '/proc/self/status']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('Seccomp:\t2\n');
+    if (who === 'root') {
+      const u = podman(who, ['run', '--rm', '--security-opt', 'seccomp=unconfined', BUSYBOX, 'grep', '^Seccomp:', '/proc/self/status']);
+      expect(u.status, show(u)).toBe(0);
+      expect(u.stdout).toBe('Seccomp:\t0\n');
+    }
+  });
+
+  it('--sysctl net.ipv4.ip_unprivileged_port_start=0 reaches the container, and rootless podman\'s ping_group_range', () => {
+    const r = podman(who, ['run', '--rm', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=0', BUSYBOX, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start', '/proc/sys/net/ipv4/ping_group_range']);
+    expect(r.status, show(r)).toBe(0);
+    const [port, ping] = r.stdout.split('\n');
+    expect(port).toBe('0');
+    // podman sends "0 0" when rootless only.
+    if (who !== 'root') expect(ping).toBe('0\t0');
+  });
+
   it('--personality LINUX32 gives a 32-bit uname', () => {
     const r = podman(who, ['run', '--rm', '--personality', 'LINUX32', BUSYBOX, 'uname', '-m']);
     expect(r.status, show(r)).toBe(0);
