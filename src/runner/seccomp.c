@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -33,7 +34,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,13 +79,29 @@ struct rule {
   int width; /* 16: legacy i386 calls, ids are u16 and -1 is 0xffff */
 };
 
+/* A supplementary group list. Processes share one list (fork copies
+ * credentials, and many set the same list): refcounted, never changed once
+ * made (setgroups makes a new one), and interned, so two equal lists are one.
+ * All lists together stay under GROUPS_BUDGET bytes: past it setgroups fails
+ * with ENOMEM. 65,536 groups take 256 KiB, so without a bound a few hundred
+ * processes could make the supervisor hold gigabytes. */
+struct groups {
+  unsigned refs;
+  int n;
+  uint64_t hash;
+  uint32_t g[];
+};
+#define GROUPS_BUDGET (4u << 20)
+static size_t groups_bytes;
+static struct groups **interned;
+static size_t ninterned, capinterned;
+
 /* One set of fake credentials per thread group. [0..3] = real, effective,
- * saved, fs (uids in u, gids in g). */
+ * saved, fs (uids in u, gids in g). groups is NULL for none. */
 struct creds {
   pid_t tgid;
   uint32_t u[4], g[4];
-  int ngroups;
-  uint32_t *groups;
+  struct groups *groups;
 };
 
 static struct rule *rules;
@@ -94,26 +110,101 @@ static struct creds *tab;
 static int ntab, captab;
 static struct creds initial;
 
+static int grow_interned(void) {
+  size_t cap = capinterned ? capinterned * 2 : 64;
+  struct groups **t = realloc(interned, cap * sizeof *t);
+  if (!t) return 0;
+  interned = t;
+  capinterned = cap;
+  return 1;
+}
+
+static size_t groups_size(int n) {
+  return sizeof(struct groups) + (size_t)n * sizeof(uint32_t);
+}
+
+static struct groups *groups_ref(struct groups *l) {
+  if (l) l->refs++;
+  return l;
+}
+
+static void groups_unref(struct groups *l) {
+  if (!l || --l->refs) return;
+  for (size_t i = 0; i < ninterned; i++)
+    if (interned[i] == l) {
+      interned[i] = interned[--ninterned];
+      break;
+    }
+  groups_bytes -= groups_size(l->n);
+  free(l);
+}
+
+static uint64_t groups_hash(const uint32_t *g, int n) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (int i = 0; i < n; i++) h = (h ^ g[i]) * 1099511628211ull;
+  return h;
+}
+
+/* The shared list holding G[0..N) (a new reference), NULL for none; *err is
+ * -ENOMEM past the budget. */
+static struct groups *groups_intern(const uint32_t *g, int n, int *err) {
+  *err = 0;
+  if (n == 0) return NULL;
+  uint64_t h = groups_hash(g, n);
+  for (size_t i = 0; i < ninterned; i++) {
+    struct groups *l = interned[i];
+    if (l->n == n && l->hash == h && !memcmp(l->g, g, (size_t)n * sizeof *g)) return groups_ref(l);
+  }
+  size_t size = groups_size(n);
+  struct groups *l = NULL;
+  if (groups_bytes + size > GROUPS_BUDGET || (ninterned == capinterned && !grow_interned()) || !(l = malloc(size))) {
+    *err = -ENOMEM;
+    return NULL;
+  }
+  l->refs = 1;
+  l->n = n;
+  l->hash = h;
+  memcpy(l->g, g, (size_t)n * sizeof *g);
+  interned[ninterned++] = l;
+  groups_bytes += size;
+  return l;
+}
+
 static const struct rule *find_rule(uint32_t arch, int nr) {
   for (int i = 0; i < nrules; i++)
     if (rules[i].arch == arch && rules[i].nr == nr) return &rules[i];
   return NULL;
 }
 
-/* Tgid and PPid of a task from /proc/TID/status; 0 if unreadable. */
-static void task_ids(pid_t tid, pid_t *tgid, pid_t *ppid) {
+/* The notification being answered. Its caller may die at any moment and its
+ * pid be reused by another process: SECCOMP_IOCTL_NOTIF_ID_VALID tells
+ * whether the call still waits, i.e. whether the pid is still its caller's.
+ * It is asked after every read about the target (so what was read is the
+ * caller's) and before every write into it. */
+static int listener_fd = -1;
+static uint64_t notif_id;
+static int mem_fd = -1; /* /proc/PID/mem of this notification's caller */
+
+static int notif_valid(void) {
+  return ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &notif_id) == 0;
+}
+
+/* Tgid and PPid of a task from /proc/TID/status (0 if unreadable); -1 when
+ * the notification is no longer valid (then they may be another's). */
+static int task_ids(pid_t tid, pid_t *tgid, pid_t *ppid) {
   char path[64], buf[2048];
   *tgid = *ppid = 0;
   snprintf(path, sizeof path, "/proc/%d/status", tid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return;
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) close(fd);
+  if (!notif_valid()) return -1;
+  if (n <= 0) return 0;
   buf[n] = '\0';
   char *t = strstr(buf, "\nTgid:"), *p = strstr(buf, "\nPPid:");
   if (t) *tgid = (pid_t)strtol(t + 6, NULL, 10);
   if (p) *ppid = (pid_t)strtol(p + 6, NULL, 10);
+  return 0;
 }
 
 static struct creds *lookup(pid_t tgid) {
@@ -126,7 +217,7 @@ static struct creds *lookup(pid_t tgid) {
 static void sweep(void) {
   for (int i = 0; i < ntab;) {
     if (kill(tab[i].tgid, 0) < 0 && errno == ESRCH) {
-      free(tab[i].groups);
+      groups_unref(tab[i].groups);
       tab[i] = tab[--ntab];
     } else i++;
   }
@@ -136,17 +227,13 @@ static void copy_creds(struct creds *dst, const struct creds *src) {
   pid_t keep = dst->tgid;
   *dst = *src;
   dst->tgid = keep;
-  dst->groups = NULL;
-  if (src->ngroups) {
-    dst->groups = malloc((size_t)src->ngroups * sizeof(uint32_t));
-    if (dst->groups) memcpy(dst->groups, src->groups, (size_t)src->ngroups * sizeof(uint32_t));
-    else dst->ngroups = 0;
-  }
+  groups_ref(dst->groups);
 }
 
 /* The fake credentials of TID's process. A process seen for the first time
  * inherits its parent's (fork copies credentials), or the initial ones when
- * the parent is unknown (or /proc is not this pid namespace's). */
+ * the parent is unknown (or /proc is not this pid namespace's). NULL when
+ * the notification went stale while we looked. */
 static struct creds *creds_of(pid_t tid) {
   /* Fast path: the caller is a process we know (tid == tgid). A dead entry
    * could only be hit after its pid was reused, which needs the pid counter
@@ -156,7 +243,7 @@ static struct creds *creds_of(pid_t tid) {
   struct creds *known = lookup(tid);
   if (known) return known;
   pid_t tgid, ppid;
-  task_ids(tid, &tgid, &ppid);
+  if (task_ids(tid, &tgid, &ppid) < 0) return NULL;
   if (!tgid) tgid = tid;
   struct creds *c = lookup(tgid);
   if (c) return c;
@@ -175,14 +262,39 @@ static struct creds *creds_of(pid_t tid) {
   return c;
 }
 
+/* The caller's memory, through /proc/PID/mem opened once per notification
+ * and found valid right after the open: from then on the fd reaches that
+ * process's memory only, even if its pid is reused (process_vm_readv/writev
+ * would name the pid anew on every call). Unlike the kernel's own copy to
+ * user space, such a write also lands in a read-only private page of the
+ * caller: the same process could do that to itself through /proc/self/mem. */
+static int target_mem(pid_t pid) {
+  if (mem_fd >= 0) return mem_fd;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", pid);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return notif_valid() ? -EFAULT : -ESRCH;
+  if (!notif_valid()) {
+    close(fd);
+    return -ESRCH;
+  }
+  return mem_fd = fd;
+}
+
+/* ESRCH: the notification went stale (its answer is never delivered). */
 static int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
-  struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
-  return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+  int fd = target_mem(pid);
+  if (fd < 0) return fd;
+  ssize_t n = pread(fd, buf, len, (off_t)addr);
+  if (!notif_valid()) return -ESRCH;
+  return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
 static int mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len) {
-  struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
-  return process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+  int fd = target_mem(pid);
+  if (fd < 0) return fd;
+  if (!notif_valid()) return -ESRCH;
+  return pwrite(fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
 }
 
 /* Writes one id of WIDTH bits at ADDR (an ids above 65535 reads as 65534 in
@@ -244,53 +356,57 @@ static int64_t set_fs(uint32_t *ids, uint32_t v, int priv, int width) {
 
 #define NGROUPS_CAP 65536
 
-static int64_t get_groups(struct creds *c, pid_t pid, const uint64_t *a, int width) {
-  int size = (int)(int32_t)a[0];
+static int64_t get_groups(const struct creds *c, pid_t pid, const uint64_t *a, int width) {
+  int size = (int)(int32_t)a[0], n = c->groups ? c->groups->n : 0;
   if (size < 0) return -EINVAL;
-  if (size == 0) return c->ngroups;
-  if (size < c->ngroups) return -EINVAL;
-  for (int i = 0; i < c->ngroups; i++) {
-    int r = put_id(pid, a[1] + (uint64_t)i * (width / 8), c->groups[i], width);
+  if (size == 0) return n;
+  if (size < n) return -EINVAL;
+  for (int i = 0; i < n; i++) {
+    int r = put_id(pid, a[1] + (uint64_t)i * (width / 8), c->groups->g[i], width);
     if (r) return r;
   }
-  return c->ngroups;
+  return n;
 }
 
+/* On success c->groups is a new reference (dropping the old one is the caller's). */
 static int64_t set_groups(struct creds *c, pid_t pid, const uint64_t *a, int width) {
   int n = (int)(int32_t)a[0];
   if (n < 0 || n > NGROUPS_CAP) return -EINVAL;
   if (c->u[1] != 0) return -EPERM;
-  uint32_t *g = n ? malloc((size_t)n * sizeof *g) : NULL;
-  if (n && !g) return -ENOMEM;
+  uint32_t *g = NULL;
   if (n) {
     size_t each = (size_t)width / 8;
-    unsigned char *raw = malloc((size_t)n * each);
-    if (!raw || mem_read(pid, a[1], raw, (size_t)n * each)) {
-      free(raw);
+    /* The 32-bit list is read in place; a 16-bit one is widened at the end. */
+    if (!(g = malloc((size_t)n * sizeof *g))) return -ENOMEM;
+    int r = mem_read(pid, a[1], g, (size_t)n * each);
+    if (r) {
       free(g);
-      return -EFAULT;
+      return r;
     }
-    for (int i = 0; i < n; i++) {
-      if (width == 16) {
-        uint16_t s;
-        memcpy(&s, raw + i * 2, 2);
-        g[i] = s;
-      } else memcpy(&g[i], raw + i * 4, 4);
+    for (int i = n - 1; width == 16 && i >= 0; i--) {
+      uint16_t v;
+      memcpy(&v, (const char *)g + 2 * i, 2);
+      g[i] = v;
     }
-    free(raw);
   }
-  free(c->groups);
-  c->groups = g;
-  c->ngroups = n;
+  int err;
+  struct groups *l = groups_intern(g, n, &err);
+  free(g);
+  if (err) return err;
+  c->groups = l;
   return 0;
 }
 
-/* The answer to one call: >= 0 the return value, < 0 an errno. */
+/* The answer to one call: >= 0 the return value, < 0 an errno. A change is
+ * made on a copy and kept only if the call is still waiting afterwards. */
 static int64_t emulate(const struct rule *ru, pid_t pid, const uint64_t *a) {
   struct creds *c = creds_of(pid);
+  if (!c) return -ESRCH;
   int w = ru->width;
   /* CAP_SETUID/CAP_SETGID of a fake process = its fake euid is 0. */
   int priv_u = c->u[1] == 0, priv_g = c->u[1] == 0;
+  struct creds n = *c;
+  int64_t r;
   switch (ru->op) {
     case GETUID: return w == 16 && c->u[0] > 0xffff ? 65534 : c->u[0];
     case GETEUID: return w == 16 && c->u[1] > 0xffff ? 65534 : c->u[1];
@@ -300,23 +416,32 @@ static int64_t emulate(const struct rule *ru, pid_t pid, const uint64_t *a) {
     case GETRESGID: {
       const uint32_t *ids = ru->op == GETRESUID ? c->u : c->g;
       for (int i = 0; i < 3; i++) {
-        int r = put_id(pid, a[i], ids[i], w);
-        if (r) return r;
+        int e = put_id(pid, a[i], ids[i], w);
+        if (e) return e;
       }
       return 0;
     }
     case GETGROUPS: return get_groups(c, pid, a, w);
-    case SETUID: return set_one(c->u, arg_id(a[0], w), priv_u);
-    case SETGID: return set_one(c->g, arg_id(a[0], w), priv_g);
-    case SETREUID: return set_re(c->u, arg_id(a[0], w), arg_id(a[1], w), priv_u);
-    case SETREGID: return set_re(c->g, arg_id(a[0], w), arg_id(a[1], w), priv_g);
-    case SETRESUID: return set_res(c->u, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_u);
-    case SETRESGID: return set_res(c->g, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_g);
-    case SETFSUID: return set_fs(c->u, arg_id(a[0], w), priv_u, w);
-    case SETFSGID: return set_fs(c->g, arg_id(a[0], w), priv_g, w);
-    case SETGROUPS: return set_groups(c, pid, a, w);
+    case SETUID: r = set_one(n.u, arg_id(a[0], w), priv_u); break;
+    case SETGID: r = set_one(n.g, arg_id(a[0], w), priv_g); break;
+    case SETREUID: r = set_re(n.u, arg_id(a[0], w), arg_id(a[1], w), priv_u); break;
+    case SETREGID: r = set_re(n.g, arg_id(a[0], w), arg_id(a[1], w), priv_g); break;
+    case SETRESUID: r = set_res(n.u, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_u); break;
+    case SETRESGID: r = set_res(n.g, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_g); break;
+    case SETFSUID: r = set_fs(n.u, arg_id(a[0], w), priv_u, w); break;
+    case SETFSGID: r = set_fs(n.g, arg_id(a[0], w), priv_g, w); break;
+    case SETGROUPS: r = set_groups(&n, pid, a, w); break;
     default: return -ENOSYS;
   }
+  int new_list = ru->op == SETGROUPS && r == 0;
+  if (r >= 0 && !notif_valid()) r = -ESRCH;
+  if (r < 0) {
+    if (new_list) groups_unref(n.groups);
+    return r;
+  }
+  if (new_list) groups_unref(c->groups);
+  *c = n;
+  return r;
 }
 
 static void __attribute__((noreturn)) supervise(int listener) {
@@ -325,6 +450,10 @@ static void __attribute__((noreturn)) supervise(int listener) {
   struct seccomp_notif *req = calloc(1, sz.seccomp_notif > sizeof *req ? sz.seccomp_notif : sizeof *req);
   struct seccomp_notif_resp *resp = calloc(1, sz.seccomp_notif_resp > sizeof *resp ? sz.seccomp_notif_resp : sizeof *resp);
   if (!req || !resp) _exit(1);
+  listener_fd = listener;
+  /* Group lists of 256 KiB come and go: give their memory back when freed
+   * (a fixed threshold keeps glibc from moving them onto the heap). */
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
   for (;;) {
     struct pollfd pfd = { listener, POLLIN, 0 };
     if (poll(&pfd, 1, -1) < 0) {
@@ -338,9 +467,11 @@ static void __attribute__((noreturn)) supervise(int listener) {
       _exit(1);
     }
     memset(resp, 0, sz.seccomp_notif_resp);
-    resp->id = req->id;
+    resp->id = notif_id = req->id;
     const struct rule *ru = find_rule(req->data.arch, req->data.nr);
     int64_t r = ru ? emulate(ru, (pid_t)req->pid, (const uint64_t *)req->data.args) : -ENOSYS;
+    if (mem_fd >= 0) close(mem_fd);
+    mem_fd = -1;
     if (r < 0) resp->error = (int32_t)r;
     else resp->val = r;
     /* ENOENT: the call was interrupted (signal) or its task died: nothing to answer. */
@@ -427,10 +558,11 @@ static int recv_listener(int sock) {
   initial.g[3] = initial.g[1];
   int ng = (int)strtol(s, &end, 10);
   s = end;
-  if (ng > 0 && (initial.groups = calloc((size_t)ng, sizeof(uint32_t)))) {
-    for (int i = 0; i < ng; i++, s = end) initial.groups[i] = (uint32_t)strtoul(s, &end, 10);
-    initial.ngroups = ng;
-  }
+  uint32_t list[256];
+  if (ng < 0 || ng > 256) ng = 0;
+  for (int i = 0; i < ng; i++, s = end) list[i] = (uint32_t)strtoul(s, &end, 10);
+  int err;
+  initial.groups = groups_intern(list, ng, &err);
   return fd;
 }
 
