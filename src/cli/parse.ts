@@ -28,7 +28,7 @@ function createOptions(c: Argv): Argv {
         .option('console-socket', { type: 'string', describe: 'terminal socket (not supported: an error)', requiresArg: true })
         .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3) to the container', requiresArg: true })
     .option('no-pivot', { type: 'boolean', describe: 'move the root into place and chroot instead of pivot_root' })
-    .option('no-new-keyring', { type: 'boolean', describe: 'accepted; no session keyring is created' });
+    .option('no-new-keyring', { type: 'boolean', describe: "keep the caller's session keyring (default: a new one named after the id)" });
 }
 
 // Ids are optional to yargs so that a missing one gets our own message (commands/args.ts).

@@ -22,6 +22,8 @@ export interface ExecPlan {
   process: ProcessPlan;
   /** The same fake-root filter as the container's own process (single-id containers). */
   fakeroot?: FakerootPlan;
+  /** The container's session keyring, joined by name (undefined: the caller's is kept, as by the container). */
+  keyring?: string;
 }
 
 /** What we learn about the running container from /proc/PID. */
@@ -50,11 +52,15 @@ export function readContainerView(pid: number): ContainerView {
   const read = (f: string): string => fs.readFileSync(`/proc/${pid}/${f}`, 'utf8');
   try {
     const namespaces = ORDER.filter(([, file]) => {
+      let ours: string;
       try {
-        return fs.readlinkSync(`/proc/${pid}/ns/${file}`) !== fs.readlinkSync(`/proc/self/ns/${file}`);
+        ours = fs.readlinkSync(`/proc/self/ns/${file}`);
       } catch {
         return false; // a namespace type this kernel lacks
       }
+      // Any other failure is an error: a namespace left out would be joined
+      // from the host's side instead.
+      return fs.readlinkSync(`/proc/${pid}/ns/${file}`) !== ours;
     }).map(([type]) => type);
     return {
       pid,
@@ -63,7 +69,14 @@ export function readContainerView(pid: number): ContainerView {
       gidMap: parseIdMap(read('gid_map')),
       setgroups: read('setgroups').trim() === 'allow',
     };
-  } catch {
+  } catch (err) {
+    // Until execve the container's first process is not dumpable (the
+    // runner's child.c): only a caller privileged over its user namespace's
+    // parent may open its namespaces.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UserError(`container process ${pid}`, 'cannot open its namespaces: permission denied (an unprivileged caller can exec only into a started container)');
+    }
     throw new UserError(`container process ${pid}`, 'is not running');
   }
 }

@@ -21,6 +21,7 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
     throw new UserError(`container "${id}"`, `cannot exec in a ${status} container`);
   }
   const plan = buildExecPlan(proc, readContainerView(record.pid!), record.annotations);
+  if (typeof record.keyring === 'string') plan.keyring = record.keyring;
   const launched = await launchRunner(plan, { wait: !o.detach, preserveFds: o.preserveFds, runnerDir: store.root });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;

@@ -4,11 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, errnoText } from '../errors';
-import { debug } from '../log';
 import { sleepSync } from '../sleep';
 import { StateStore, type ContainerRecord } from '../state/store';
 import { EXEC_FIFO, deriveStatus, isRunning, pidStartTime, procStat, type Status } from '../state/status';
-import { containerProcesses, userNamespaceOf } from './processes';
+import { signalContainerProcesses } from './processes';
 
 export interface CreateOptions {
   id: string;
@@ -20,6 +19,8 @@ export interface CreateOptions {
   wait: boolean;
   /** --no-pivot: move-mount + chroot instead of pivot_root. */
   noPivot?: boolean;
+  /** --no-new-keyring: keep the caller's session keyring instead of one named after the id. */
+  noNewKeyring?: boolean;
 }
 
 export interface Created {
@@ -54,26 +55,28 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         annotations: config.annotations ?? {},
         // exec's args form starts from the container's own process (as runc's does).
         process: config.process,
+        // exec joins the same session keyring (absent: the caller's is kept).
+        ...(o.noNewKeyring ? {} : { keyring: o.id }),
         // Until the container pid is known, status follows this process: a
         // create killed half-way then shows "stopped" and delete cleans up.
         creatorPid: process.pid,
         creatorStartTime: pidStartTime(process.pid),
       };
       store.write(o.id, record);
-      const plan = { ...buildPlan(config, { bundle, rootfs, stateDir: dir, caller: readCallerIds() }), noPivot: o.noPivot };
+      const plan = { ...buildPlan(config, { bundle, rootfs, stateDir: dir, caller: readCallerIds() }), noPivot: o.noPivot, keyring: record.keyring };
       const launched = await launchRunner(plan, {
         wait: o.wait,
         preserveFds: o.preserveFds,
         runnerDir: store.root,
         // Recorded before the runner lets the container go: a create killed
         // at any point leaves either no container process or a recorded one.
-        onPid: (p) => {
+        onPid: (p, userNs) => {
           pid = p;
           const stat = procStat(p);
           if (!stat) throw new UserError('create', `container process ${p} exited during set-up`);
           record.pid = p;
           record.pidStartTime = stat.startTime;
-          record.ns = { user: userNamespaceOf(p) ?? '' };
+          record.ns = { user: userNs === undefined ? '' : `user:[${userNs}]` };
           store.write(o.id, record);
         },
       });
@@ -206,13 +209,11 @@ export function killContainer(store: StateStore, id: string, signal: number, all
   if (status !== 'created' && status !== 'running') {
     throw new UserError(`container "${id}"`, `cannot send a signal: container is not running (status ${status})`);
   }
-  const pids = all ? containerProcesses(record) : [record.pid!];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new UserError(`kill ${pid}`, errnoText(err));
-    }
+  if (all) return signalContainerProcesses(record, signal, { runnerDir: store.root });
+  try {
+    process.kill(record.pid!, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new UserError(`kill ${record.pid}`, errnoText(err));
   }
 }
 
@@ -232,11 +233,9 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     }
     // "creating" seen under the lock means a create that died half-way (create
     // holds the lock until it is done): its leftovers are removed like a stopped one.
-    // Processes that outlived the container's pid 1 (no pid namespace) share its
-    // user namespace: they are the container's too and go with it.
-    const victims = containerProcesses(record);
-    for (const pid of victims) killQuietly(pid, 'SIGKILL');
-    waitGone(victims, record);
+    // Every process in the container's user namespace or one below it goes
+    // with it, also without a pid namespace (see processes.ts).
+    signalContainerProcesses(record, 9, { waitMs: 5_000, runnerDir: store.root });
     store.remove(id);
   });
 }
@@ -246,20 +245,5 @@ function killQuietly(pid: number, sig: NodeJS.Signals): void {
     process.kill(pid, sig);
   } catch {
     /* already gone */
-  }
-}
-
-/** Wait (bounded) until the killed processes are gone or zombies. */
-function waitGone(pids: number[], record: ContainerRecord): void {
-  const deadline = Date.now() + 5_000;
-  for (const pid of pids) {
-    const start = pid === record.pid ? record.pidStartTime : procStat(pid)?.startTime;
-    while (start && isRunning(pid, start)) {
-      if (Date.now() > deadline) {
-        debug(`process ${pid} still alive 5 s after SIGKILL`);
-        return;
-      }
-      sleepSync(2);
-    }
   }
 }

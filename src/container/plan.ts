@@ -48,6 +48,8 @@ export interface Plan {
   rootPropagation: number;
   /** --no-pivot: move the rootfs onto / and chroot instead of pivot_root (for roots on ramfs). */
   noPivot?: boolean;
+  /** Session keyring to join (the container id); undefined keeps the caller's (--no-new-keyring). */
+  keyring?: string;
   hostname?: string;
   domainname?: string;
   /** personality(2) persona set right before execve (linux.personality LINUX32); undefined = leave. */

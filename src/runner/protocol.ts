@@ -88,6 +88,7 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   // Installed after the ids are set (the filter would fake the runner's own calls).
   const fr = (plan as Partial<Plan>).fakeroot;
   if (fr) r.push(['seccomp', fr.program.toString('hex')], ['fakeids', ...fr.idRules.map(idRuleText)]);
+  if (plan.keyring !== undefined) r.push(['keyring', plan.keyring]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
 }

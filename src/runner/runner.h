@@ -52,6 +52,12 @@ void start_fakeroot_supervisor(const struct plan *p);
 unsigned int fakeroot_keep_fd(unsigned int keep);
 void install_seccomp(const struct plan *p);
 
+/* procs.c: `procs list|kill …`, the container's processes (ps, kill --all, delete). */
+int procs_main(int argc, char **argv);
+
+/* keyring.c: the session keyring named by a `keyring NAME` record. */
+void join_keyring(const struct plan *p);
+
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
   int sync_r, sync_w;   /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */
