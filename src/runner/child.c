@@ -97,7 +97,10 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
    * before its first setns; create only once R has written our id maps (see
    * below), since an unprivileged R cannot open those files of a
    * non-dumpable process. */
-  if (!plan_find(p, "unshare")) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (!plan_find(p, "unshare")) {
+    setup_process_early(p);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  }
   /* Fake root's supervisor: forked here, while we are still in the caller's
    * namespaces (see seccomp.c). */
   start_fakeroot_supervisor(p);
@@ -157,6 +160,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
     userns_ino = (unsigned long long)ns.st_ino;
     say(pp->sync_w, "unshared\n");
     await(pp->maps_r);
+    setup_process_early(p); /* before an id change: it needs our /proc files */
     /* The caller's own ids may have no mapping (--uidmap 0:1:…): the set-up
      * then runs as the container ids the plan names, since an unmapped id
      * cannot create files (EOVERFLOW). */
