@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXE, REPO, asArgv, chroci, defaultEnv, isAlive, makeBundle, spawnCaptured, testUser, waitFor, type As } from '../helpers/runtime';
 import { hardenDir, ownedDir, rootLeftovers } from '../helpers/fuzz';
 
@@ -28,6 +28,14 @@ beforeAll(() => {
 
 afterAll(() => {
   if (work) execFileSync('rm', ['-rf', work, ...made]);
+});
+
+// Containers a test started, deleted after it even when an assertion failed
+// (an older build under test hangs or leaves more behind).
+const started: { root: string; id: string; as: As }[] = [];
+const track = (root: string, id: string, as: As): void => void started.push({ root, id, as });
+afterEach(() => {
+  for (const c of started.splice(0)) chroci(['--root', c.root, 'delete', '--force', c.id], { as: c.as });
 });
 
 const PTRACE_CAPS = ['CAP_SYS_PTRACE'];
@@ -103,6 +111,7 @@ describe('the runtime\'s helpers cannot be ptraced by the container', () => {
         c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['bind', 'rw'] });
         c.process.args = ['sh', '-c', 'probe seize-watch 120 >/out/log 2>&1'];
       });
+      track(root, 'sz', as);
       expect(chroci(['--root', root, 'run', '--detach', '--bundle', bundle, 'sz'], { as }).status).toBe(0);
       await waitFor(() => fs.existsSync(path.join(out, 'log')));
       const results: number[] = [];
@@ -126,6 +135,7 @@ describe('the runtime\'s helpers cannot be ptraced by the container', () => {
       addCaps(c, PTRACE_CAPS);
       c.process.args = ['true'];
     });
+    track(root, 'sc', 'root');
     expect(chroci(['--root', root, 'create', '--bundle', bundle, 'sc']).status).toBe(0);
     const r = chroci(['--root', root, 'exec', 'sc', 'probe', 'seize', '1']);
     chroci(['--root', root, 'delete', '--force', 'sc']);
@@ -136,6 +146,7 @@ describe('the runtime\'s helpers cannot be ptraced by the container', () => {
     const { bundle, root } = setup('user', 'nodump', (c) => {
       c.process.args = ['echo', 'started'];
     });
+    track(root, 'nd', 'user');
     expect(chroci(['--root', root, 'create', '--bundle', bundle, 'nd'], { as: 'user' }).status).toBe(0);
     const pid = statePid(root, 'nd', 'user');
     // /proc/PID of a non-dumpable process belongs to root, not to the caller.
@@ -165,12 +176,14 @@ describe('processes in nested user namespaces belong to the container', () => {
         const hostArgv = asArgv(as, ['unshare', '-U', 'sleep', outside], defaultEnv(as));
         const host = spawn(hostArgv[0], hostArgv.slice(1), { stdio: 'ignore' });
         try {
+          track(root, 'k', as);
           expect(rt('run', '--detach', '--bundle', bundle, 'k').status).toBe(0);
           // A sibling container with nested processes of its own.
           const sib = setup(as, `nested-sib-${pidns}`, (c) => {
             c.process.args = ['sh', '-c', script(sibling)];
             if (!pidns) noPidns(c);
           });
+          track(sib.root, 's', as);
           expect(chroci(['--root', sib.root, 'run', '--detach', '--bundle', sib.bundle, 's'], { as }).status).toBe(0);
           const nested = (n: string): number[] => [...pidsRunning(['sleep', n]), ...pidsRunning(['sleep', `${n}1`]), ...pidsRunning(['sleep', `${n}2`])];
           await waitFor(() => nested(a).length === 3 && nested(sibling).length === 3 && pidsRunning(['sleep', outside]).length === 1, 10_000);
@@ -186,6 +199,7 @@ describe('processes in nested user namespaces belong to the container', () => {
           expect(rt('delete', '--force', 'k').status).toBe(0);
 
           // delete --force on a fresh container whose nested processes were never signalled.
+          track(root, 'd', as);
           expect(rt('run', '--detach', '--bundle', bundle, 'd').status).toBe(0);
           await waitFor(() => nested(a).length === 3, 10_000);
           const victims = nested(a);
@@ -215,6 +229,7 @@ describe('ps prints command lines it cannot be fooled by', () => {
       const { bundle, root } = setup(as, 'ps', (c) => {
         c.process.args = ['sh', '-c', 'sleep 1000; true', forged];
       });
+      track(root, 'p', as);
       expect(chroci(['--root', root, 'run', '--detach', '--bundle', bundle, 'p'], { as }).status).toBe(0);
       const r = chroci(['--root', root, 'ps', 'p'], { as });
       chroci(['--root', root, 'delete', '--force', 'p'], { as });
@@ -234,6 +249,7 @@ describe('exec does not wait forever for a stopped helper', () => {
       const { bundle, root } = setup(as, 'stop', (c) => {
         c.process.args = ['probe', 'stopper'];
       });
+      track(root, 'st', as);
       expect(chroci(['--root', root, 'run', '--detach', '--bundle', bundle, 'st'], { as }).status).toBe(0);
       const init = statePid(root, 'st', as);
       const t0 = Date.now();
@@ -393,6 +409,7 @@ describe('each container has its own session keyring', () => {
         return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
       };
       const out = path.join(work, `keyring-out-${as}`);
+      track(root, 'kr', as);
       for (const [flags, inside] of [[[], 'absent ENOKEY'], [['--no-new-keyring'], 'found']] as [string[], string][]) {
         const fd = fs.openSync(out, 'w');
         const argv = asArgv(as, [probe, 'keyadd', secret, '--', EXE, '--root', root, 'run', '--detach', ...flags, '--bundle', bundle, 'kr'], defaultEnv(as));
