@@ -63,7 +63,7 @@ const CREATE_OPTIONS: readonly Option[] = [
   { name: 'console-socket', kind: 'value', describe: 'terminal socket (not supported: an error)' },
   { name: 'preserve-fds', kind: 'value', default: '0', describe: 'pass this many extra fds (from 3) to the container' },
   { name: 'no-pivot', kind: 'flag', describe: 'move the root into place and chroot instead of pivot_root' },
-  { name: 'no-new-keyring', kind: 'flag', describe: 'accepted; no session keyring is created' },
+  { name: 'no-new-keyring', kind: 'flag', describe: "keep the caller's session keyring (default: a new one named after the id)" },
 ];
 
 const FORMAT: Option = { name: 'format', kind: 'value', alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format' };

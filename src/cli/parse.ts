@@ -82,6 +82,8 @@ export function buildCli(fullArgv: string[]): Argv {
       'parse-numbers': false,
       // runc has real flags called --no-pivot and --no-new-keyring.
       'boolean-negation': false,
+      // `exec -e A=1 ID cmd`: a repeatable option takes one word each time, not the id too.
+      'greedy-arrays': false,
       'strip-aliased': true,
     });
   withOptions(y, GLOBAL_OPTIONS).middleware((a) => configureFromArgs(a), true);

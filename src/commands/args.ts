@@ -26,6 +26,7 @@ export function createOptions(a: Record<string, unknown>, wait: boolean): Create
     consoleSocket: noTerminal(a),
     preserveFds: preserveFds(a),
     noPivot: Boolean(a.noPivot),
+    noNewKeyring: Boolean(a.noNewKeyring),
     wait,
   };
 }

@@ -3,11 +3,10 @@
 // directory is the only truth; a failed create leaves nothing behind.
 import { UserError } from '../errors';
 import type { ContainerRecord } from '../state/record';
-import { pidStartTime, procStat } from '../state/proc';
+import { pidStartTime, procStat } from '../proc';
 import type { StateStore } from '../state/store';
 import { ownerName } from './passwd';
 import { writePidFile } from './pidfile';
-import { userNamespaceOf } from './processes';
 import { killQuietly } from './signals';
 
 export interface CreateOptions {
@@ -20,6 +19,8 @@ export interface CreateOptions {
   wait: boolean;
   /** --no-pivot: move-mount + chroot instead of pivot_root. */
   noPivot?: boolean;
+  /** --no-new-keyring: keep the caller's session keyring instead of one named after the id. */
+  noNewKeyring?: boolean;
 }
 
 export interface Created {
@@ -50,24 +51,26 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         process: config.process,
         // exec's processes get the container's seccomp profile (as runc's do).
         seccomp: config.linux?.seccomp,
+        // exec joins the same session keyring (absent: the caller's is kept).
+        ...(o.noNewKeyring ? {} : { keyring: o.id }),
         // Until the container pid is known, status follows this process: a
         // create killed half-way then shows "stopped" and delete cleans up.
         creatorPid: process.pid,
         creatorStartTime: pidStartTime(process.pid),
       };
       store.write(o.id, record);
-      const plan = planContainer(prepared, { stateDir: dir, wait: o.wait, preserveFds: o.preserveFds, noPivot: o.noPivot });
+      const plan = planContainer(prepared, { stateDir: dir, wait: o.wait, preserveFds: o.preserveFds, noPivot: o.noPivot, keyring: record.keyring });
       const launched = await launchRunner(plan, {
         runnerDir: store.root,
         // Recorded before the runner lets the container go: a create killed
         // at any point leaves either no container process or a recorded one.
-        onPid: (p) => {
+        onPid: (p, userNs) => {
           pid = p;
           const stat = procStat(p);
           if (!stat) throw new UserError('create', `container process ${p} exited during set-up`);
           record.pid = p;
           record.pidStartTime = stat.startTime;
-          record.ns = { user: userNamespaceOf(p) ?? '' };
+          record.ns = { user: userNs === undefined ? '' : `user:[${userNs}]` };
           store.write(o.id, record);
         },
       });

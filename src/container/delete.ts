@@ -1,13 +1,8 @@
 // delete: a stopped container is removed; a created one is killed first (it
 // never ran the user program, as in runc); a running one only with force.
 import { UserError } from '../errors';
-import { debug } from '../log';
-import { sleepSync } from '../sleep';
-import type { ContainerRecord } from '../state/record';
-import { isRunning, procStat } from '../state/proc';
 import type { StateStore } from '../state/store';
-import { containerProcesses } from './processes';
-import { killQuietly } from './signals';
+import { signalContainerProcesses } from './processes';
 import { observe, requireStatus } from './transitions';
 
 export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
@@ -18,26 +13,9 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
   await store.withLock(id, () => {
     const { record, status } = observe(store, id);
     if (!force) requireStatus('delete', id, status);
-    // Processes that outlived the container's pid 1 (no pid namespace) share its
-    // user namespace: they are the container's too and go with it.
-    const victims = containerProcesses(record);
-    for (const pid of victims) killQuietly(pid, 'SIGKILL');
-    waitGone(victims, record);
+    // Every process in the container's user namespace or one below it goes
+    // with it, also without a pid namespace (see processes.ts).
+    signalContainerProcesses(record, 9, { waitMs: 5_000, runnerDir: store.root });
     store.remove(id);
   });
-}
-
-/** Wait (bounded) until the killed processes are gone or zombies. */
-function waitGone(pids: number[], record: ContainerRecord): void {
-  const deadline = Date.now() + 5_000;
-  for (const pid of pids) {
-    const start = pid === record.pid ? record.pidStartTime : procStat(pid)?.startTime;
-    while (start && isRunning(pid, start)) {
-      if (Date.now() > deadline) {
-        debug(`process ${pid} still alive 5 s after SIGKILL`);
-        return;
-      }
-      sleepSync(2);
-    }
-  }
 }

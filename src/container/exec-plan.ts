@@ -29,11 +29,15 @@ export function readContainerView(pid: number): ContainerView {
   const read = (f: string): string => fs.readFileSync(`/proc/${pid}/${f}`, 'utf8');
   try {
     const namespaces = NAMESPACES.filter((n) => {
+      let ours: string;
       try {
-        return fs.readlinkSync(`/proc/${pid}/ns/${n.proc}`) !== fs.readlinkSync(`/proc/self/ns/${n.proc}`);
+        ours = fs.readlinkSync(`/proc/self/ns/${n.proc}`);
       } catch {
         return false; // a namespace type this kernel lacks
       }
+      // Any other failure is an error: a namespace left out would be joined
+      // from the host's side instead.
+      return fs.readlinkSync(`/proc/${pid}/ns/${n.proc}`) !== ours;
     }).map((n) => n.type);
     return {
       pid,
@@ -42,7 +46,14 @@ export function readContainerView(pid: number): ContainerView {
       gidMap: parseIdMap(read('gid_map')),
       setgroups: read('setgroups').trim() === 'allow',
     };
-  } catch {
+  } catch (err) {
+    // Until execve the container's first process is not dumpable (the
+    // runner's child.c): only a caller privileged over its user namespace's
+    // parent may open its namespaces.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UserError(`container process ${pid}`, 'cannot open its namespaces: permission denied (an unprivileged caller can exec only into a started container)');
+    }
     throw new UserError(`container process ${pid}`, 'is not running');
   }
 }
@@ -52,6 +63,8 @@ export interface ExecContext {
   annotations?: Record<string, string>;
   /** The container's linux.seccomp (runc applies it to exec'd processes too). */
   seccomp?: Seccomp;
+  /** The container's session keyring, joined by name (undefined: the caller's is kept). */
+  keyring?: string;
   /** Wait for the process and report its status (exec without --detach). */
   wait: boolean;
   preserveFds: number;
@@ -76,5 +89,5 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
   // Decided as for the container (same maps, same ch-run-oci.fakeroot directive).
   const fakeroot = planFakeroot({ annotations: ctx.annotations ?? {} } as OciConfig, { uidMap: view.uidMap, gidMap: view.gidMap });
   const profile = planProfile(ctx.seccomp);
-  return { kind: 'exec', wait: ctx.wait, preserveFds: ctx.preserveFds, joins, ids: { uid, gid, groups }, process, fakeroot, profile };
+  return { kind: 'exec', wait: ctx.wait, preserveFds: ctx.preserveFds, joins, ids: { uid, gid, groups }, process, fakeroot, profile, keyring: ctx.keyring };
 }

@@ -1,18 +1,16 @@
 // kill: signal the container process (or, with all, every process of it).
 import { UserError, errnoText } from '../errors';
 import type { StateStore } from '../state/store';
-import { containerProcesses } from './processes';
+import { signalContainerProcesses } from './processes';
 import { observe, requireStatus } from './transitions';
 
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const { record, status } = observe(store, id);
   requireStatus('kill', id, status);
-  const pids = all ? containerProcesses(record) : [record.pid!];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new UserError(`kill ${pid}`, errnoText(err));
-    }
+  if (all) return signalContainerProcesses(record, signal, { runnerDir: store.root });
+  try {
+    process.kill(record.pid!, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new UserError(`kill ${record.pid}`, errnoText(err));
   }
 }

@@ -27,6 +27,8 @@ export interface PlanContext {
   preserveFds: number;
   /** --no-pivot. */
   noPivot?: boolean;
+  /** Session keyring to join (the container id); undefined keeps the caller's (--no-new-keyring). */
+  keyring?: string;
 }
 
 /** Which namespaces to join and which to create; user and mount are always new (policy refuses joining them). */
@@ -83,6 +85,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     rootReadonly: config.root?.readonly === true,
     rootPropagation: prop ? propagationFlags(prop) | MS.REC : 0,
     noPivot: ctx.noPivot,
+    keyring: ctx.keyring,
     hostname: (ownUts && hostname) || undefined,
     domainname: (ownUts && domainname) || undefined,
     personality: config.linux?.personality?.domain === 'LINUX32' ? PER_LINUX32 : undefined,

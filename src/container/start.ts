@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { UserError, errnoText } from '../errors';
 import { sleepSync } from '../sleep';
 import type { ContainerRecord } from '../state/record';
-import { isRunning } from '../state/proc';
+import { isRunning } from '../proc';
 import { EXEC_FIFO } from '../state/status';
 import type { StateStore } from '../state/store';
 import { observe, requireStatus } from './transitions';

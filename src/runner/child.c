@@ -87,6 +87,7 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
 }
 
 void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
+  unsigned long long userns_ino = 0;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "runner", "prctl PDEATHSIG");
   if (getppid() != runner) _exit(1); /* R died before the prctl */
   signal(SIGPIPE, SIG_DFL);           /* R ignores it; the container must not */
@@ -95,6 +96,18 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   close(pp->maps_w);
   close(pp->go_w);
   close(pp->hold_w);
+  /* Not dumpable from here to execve (which makes the program dumpable
+   * again): ptrace, /proc/PID/mem and the /proc/PID/ns files of a
+   * non-dumpable process need CAP_SYS_PTRACE over the user namespace our
+   * memory belongs to, the caller's, which no container process has. `exec`
+   * joins a running container holding every capability there, so from
+   * before its first setns; create only once R has written our id maps (see
+   * below), since an unprivileged R cannot open those files of a
+   * non-dumpable process. */
+  if (!plan_find(p, "unshare")) {
+    setup_process_early(p);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  }
   /* Fake root's supervisor: forked here, while we are still in the caller's
    * namespaces (see seccomp.c). */
   start_fakeroot_supervisor(p);
@@ -155,27 +168,37 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   }
   if (u) {
     if (unshare((int)num(u->argv[0])) < 0) die(errno, "unshare", "namespaces");
+    /* The container's user namespace, by inode, for R's report: the caller
+     * cannot read it from /proc once we are not dumpable. */
+    struct stat ns;
+    if (stat("/proc/self/ns/user", &ns) < 0) die(errno, "unshare", "stat /proc/self/ns/user");
+    userns_ino = (unsigned long long)ns.st_ino;
     say(pp->sync_w, "unshared\n");
     await(pp->maps_r);
+    setup_process_early(p); /* before an id change: it needs our /proc files */
     /* The caller's own ids may have no mapping (--uidmap 0:1:…): the set-up
      * then runs as the container ids the plan names, since an unmapped id
-     * cannot create files (EOVERFLOW). Dumpable again after the change, so
-     * the caller still reads our /proc files. */
+     * cannot create files (EOVERFLOW). */
     const struct rec *s = plan_find(p, "setupids");
     if (s) {
       if (setresgid((gid_t)num(s->argv[1]), (gid_t)num(s->argv[1]), (gid_t)num(s->argv[1])) < 0) die(errno, "setup ids", "setresgid %s", s->argv[1]);
       if (setresuid((uid_t)num(s->argv[0]), (uid_t)num(s->argv[0]), (uid_t)num(s->argv[0])) < 0) die(errno, "setup ids", "setresuid %s", s->argv[0]);
-      prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     }
+    /* The maps are written: nothing needs our /proc files any more (an id
+     * change leaves dumpability to fs.suid_dumpable, so set it either way). */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
   close(pp->maps_r);
+  /* In the container's user namespace, before the fork: C2 inherits it. */
+  join_keyring(p);
 
   pid_t c2 = fork();
   if (c2 < 0) die(errno, "fork", "container process");
   if (c2 == 0) run_c2(p, pp);
   if (fakeroot_sock >= 0) close(fakeroot_sock); /* C2's now: EOF if it dies */
   close(pp->go_r);
-  say(pp->sync_w, "pid %d\n", c2);
+  if (userns_ino) say(pp->sync_w, "pid %d %llu\n", c2, userns_ino);
+  else say(pp->sync_w, "pid %d\n", c2);
   close(pp->sync_w);
   /* Stay until R says so: C2's PDEATHSIG points at us. */
   char c;

@@ -221,6 +221,8 @@ export interface Plan {
   rootPropagation: number;
   /** --no-pivot: move the rootfs onto / and chroot instead of pivot_root (for roots on ramfs). */
   noPivot?: boolean;
+  /** Session keyring to join (the container id); undefined keeps the caller's (--no-new-keyring). */
+  keyring?: string;
   hostname?: string;
   domainname?: string;
   /** personality(2) persona set right before execve (linux.personality LINUX32); undefined = leave. */
@@ -247,5 +249,7 @@ export interface ExecPlan {
   fakeroot?: FakerootPlan;
   /** The container's linux.seccomp (runc applies it to exec'd processes too). */
   profile?: ProfilePlan;
+  /** The container's session keyring, joined by name (undefined: the caller's is kept, as by the container). */
+  keyring?: string;
 }
 

@@ -21,6 +21,11 @@
 #include "runner.h"
 
 void setup_process_early(const struct plan *p) {
+  /* C1 calls this while still dumpable (child.c): /proc/self of a process
+   * that is not is root's. C2 inherits the value, and the flag. */
+  static int applied;
+  if (applied) return;
+  applied = 1;
   const struct rec *r = plan_find(p, "oom");
   if (!r) return;
   /* Written while /proc is still the host's. Lowering the score needs

@@ -101,6 +101,7 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   if (fr) r.push(['seccomp', fr.program.toString('hex')], ['fakeids', ...fr.idRules.map(idRuleText)]);
   // Built at create (errors and notes reach the caller), loaded last before execve.
   if (plan.profile) r.push(...profileRecords(plan.profile));
+  if (plan.keyring !== undefined) r.push(['keyring', plan.keyring]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
 }
@@ -146,19 +147,4 @@ export function encodeRecords(records: PlanRecord[]): Buffer {
 
 export function encodePlan(plan: Plan | ExecPlan): Buffer {
   return encodeRecords(planRecords(plan));
-}
-
-/** The inverse of encodeRecords (tests, debugging). */
-export function decodeRecords(buf: Buffer): PlanRecord[] {
-  const fields = buf.toString('utf8').split('\0');
-  if (fields.pop() !== '') throw new Error('plan does not end with NUL');
-  const out: PlanRecord[] = [];
-  for (let i = 0; i < fields.length; ) {
-    const tag = fields[i];
-    const n = Number(fields[i + 1]);
-    if (!Number.isInteger(n) || i + 2 + n > fields.length) throw new Error(`bad record at field ${i}`);
-    out.push([tag, ...fields.slice(i + 2, i + 2 + n)]);
-    i += 2 + n;
-  }
-  return out;
 }

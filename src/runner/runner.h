@@ -65,6 +65,12 @@ void profile_load(void);
  * "joined-sysctl" in C1 after the joins). */
 void write_sysctls(const struct plan *p, const char *tag);
 
+/* procs.c: `procs list|kill …`, the container's processes (ps, kill --all, delete). */
+int procs_main(int argc, char **argv);
+
+/* keyring.c: the session keyring named by a `keyring NAME` record. */
+void join_keyring(const struct plan *p);
+
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
   int sync_r, sync_w;   /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import type * as Lockfile from 'proper-lockfile';
 import * as log from '../log';
 import { sleep } from '../sleep';
-import { isRunning, pidStartTime } from './proc';
+import { isRunning, pidStartTime } from '../proc';
 
 /** An empty lock directory (not made by this code: ours always name a holder) is taken over after this long. */
 const UNNAMED_MS = 2_000;

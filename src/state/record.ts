@@ -25,6 +25,8 @@ export interface ContainerRecord {
   creatorStartTime?: string;
   /** Namespace notes the lifecycle keeps (free-form). */
   ns?: Record<string, string>;
+  /** The session keyring the container joined (its id), absent with --no-new-keyring. */
+  keyring?: string;
   [extra: string]: unknown;
 }
 

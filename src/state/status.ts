@@ -3,7 +3,7 @@
 // and from exec.fifo, which exists from create until start.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isRunning } from './proc';
+import { isRunning } from '../proc';
 import type { ContainerRecord } from './record';
 
 export type Status = 'creating' | 'created' | 'running' | 'stopped';

@@ -109,7 +109,7 @@ function leftovers(marker: string): string[] {
     });
 }
 
-describe.skipIf(!isRoot)('runner', () => {
+describe('runner', () => {
   for (const as of ['root', 'user'] as const) {
     describe(`as ${as}`, () => {
       it('runs as container root with the expected id map', () => {

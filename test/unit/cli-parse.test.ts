@@ -149,3 +149,11 @@ describe('fast path', () => {
     // 1,500 yargs runs: seconds on a busy 2-core machine.
   }, 60_000);
 });
+
+describe('exec command lines', () => {
+  it('a repeatable option takes one word each time: the id and the command stay theirs', async () => {
+    const seen = (await viaYargs(['exec', '-e', 'A=1', '--env', 'B=2', 'c1', 'sh', '-c', 'echo'])) as Record<string, unknown>;
+    expect(seen.env).toEqual(['A=1', 'B=2']);
+    expect(seen.id).toBe('c1');
+  });
+});

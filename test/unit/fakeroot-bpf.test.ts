@@ -153,7 +153,9 @@ const HEADERS: [Arch, string][] = [
   ['aarch64', '/usr/include/asm-generic/unistd.h'],
 ];
 describe.each(HEADERS)('table vs kernel headers: %s', (arch, file) => {
-  it.skipIf(!fs.existsSync(file))(`matches ${file}`, () => {
+  it(`matches ${file}`, () => {
+    // Debian's linux-libc-dev (installed with libc6-dev by scripts/setup) ships every one of these headers.
+    expect(fs.existsSync(file), `${file} is missing: run scripts/setup`).toBe(true);
     const text = fs.readFileSync(file, 'utf8');
     const defined = new Map<string, number>();
     for (const m of text.matchAll(/^#define __NR(?:3264)?_(\w+)\s+(.+)$/gm)) {

@@ -1,4 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+const REPO = path.resolve(__dirname, '..', '..');
 import { UserError } from '../../src/errors';
 import { configureLog } from '../../src/log';
 import { POLICY, applyPolicy, policyRows } from '../../src/spec/policy';
@@ -44,10 +48,30 @@ describe('the policy table', () => {
     for (const row of POLICY) if (row.fate !== 'supported') expect(row.find, row.path).toBeTypeOf('function');
   });
 
-  it('lists rows in a stable order, without duplicates', () => {
+  it('lists each row once', () => {
     const paths = policyRows().map((r) => r.path);
     expect(new Set(paths).size).toBe(paths.length);
-    expect(policyRows()).toEqual(policyRows());
+  });
+
+  it('decides every field the schemas define (top level, root, process, linux)', () => {
+    const schema = (f: string) => JSON.parse(fs.readFileSync(path.join(REPO, 'schemas', f), 'utf8'));
+    const config = schema('config.schema.json');
+    const defs = schema('defs.schema.json').definitions;
+    const linux = schema('config-linux.schema.json');
+    const fields = [
+      ...Object.keys(config.properties).filter((k) => !['root', 'process', 'linux'].includes(k)).map((k) => `/${k}`),
+      ...Object.keys(config.properties.root.properties ?? {}).map((k) => `/root/${k}`),
+      ...Object.keys(defs.process.properties).map((k) => `/process/${k}`),
+      ...Object.keys(linux.properties).map((k) => `/linux/${k}`),
+    ];
+    // A row decides a field when its path (without the qualifier in parentheses) is the field, or lies on either side of it.
+    const rows = policyRows().map((r) => r.path.split(' ')[0].split('/'));
+    const matches = (row: string[], field: string[]) => row.slice(0, field.length).every((seg, i) => seg === '*' || seg === field[i]);
+    const undecided = fields.filter((f) => {
+      const parts = f.split('/');
+      return !rows.some((r) => matches(r, parts) || matches(parts, r));
+    });
+    expect(undecided).toEqual([]);
   });
 
   it('accepts a plain config silently', () => {

@@ -126,10 +126,12 @@ describe.runIf(isRoot)('resolveStateRoot defaults', () => {
     const planted = `/tmp/ch-run-oci-${NOBODY}`;
     fs.rmSync(planted, { recursive: true, force: true });
     fs.mkdirSync(planted, { mode: 0o700 });
-    expect(asNobody({}).error).toBe(`state root "${planted}": owned by uid 0, not by uid ${NOBODY}`);
+    // The message says what happened and the way out.
+    const hint = '(made by someone else in the shared /tmp, so it is not used); set XDG_RUNTIME_DIR to a directory of your own, or pass --root DIR';
+    expect(asNobody({}).error).toBe(`state root "${planted}": owned by uid 0, not by uid ${NOBODY} ${hint}`);
     fs.rmSync(planted, { recursive: true, force: true });
     fs.symlinkSync(nobodyDir('target'), planted);
-    expect(asNobody({}).error).toBe(`state root "${planted}": is a symbolic link`);
+    expect(asNobody({}).error).toBe(`state root "${planted}": is a symbolic link ${hint}`);
     fs.rmSync(planted, { force: true });
   });
 

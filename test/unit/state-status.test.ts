@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveStatus, stateJson } from '../../src/state/status';
-import { isRunning, parseProcStat, procStat } from '../../src/state/proc';
+import { isRunning, parseProcStat, procStat } from '../../src/proc';
 import type { ContainerRecord } from '../../src/state/record';
 
 let tmp: string;
