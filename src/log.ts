@@ -26,9 +26,7 @@ function toFile(level: Level, msg: string): void {
   if (!settings.file) return;
   const time = new Date().toISOString();
   const line =
-    settings.format === 'json'
-      ? JSON.stringify({ level, msg, time }) + '\n'
-      : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+    settings.format === 'json' ? JSON.stringify({ level, msg, time }) + '\n' : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
   try {
     // Never through a symlink at the log's own name (a root caller's log
     // path may sit in a directory others can write), and created 0644 at

@@ -18,7 +18,10 @@ export interface ProcStat {
 export function parseProcStat(text: string): ProcStat | null {
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state), so field N is rest[N - 3].
   const state = rest[0];
   const startTime = rest[22 - 3];

@@ -55,7 +55,8 @@ export function parseFast(argv: readonly string[]): Args | undefined {
     }
     if (!key) return undefined;
     // Verb options only after the verb; global options anywhere (yargs' globals).
-    const opt = (spec && Object.prototype.hasOwnProperty.call(spec.byName, key) ? spec.byName[key] : undefined) ??
+    const opt =
+      (spec && Object.prototype.hasOwnProperty.call(spec.byName, key) ? spec.byName[key] : undefined) ??
       (Object.prototype.hasOwnProperty.call(GLOBALS, key) ? GLOBALS[key] : undefined);
     if (!opt || given.has(key)) return undefined;
     if (opt.array) return undefined;

@@ -58,7 +58,14 @@ const ID = { name: 'id', describe: 'container id' };
 
 /** The options create and run share (run adds its own). */
 const CREATE_OPTIONS: readonly Option[] = [
-  { name: 'bundle', kind: 'value', alias: 'b', default: '.', defaultDescription: 'current directory', describe: 'bundle directory (holds config.json)' },
+  {
+    name: 'bundle',
+    kind: 'value',
+    alias: 'b',
+    default: '.',
+    defaultDescription: 'current directory',
+    describe: 'bundle directory (holds config.json)',
+  },
   { name: 'pid-file', kind: 'value', describe: 'write the container process id here' },
   { name: 'console-socket', kind: 'value', describe: 'terminal socket (not supported: an error)' },
   { name: 'preserve-fds', kind: 'value', default: '0', describe: 'pass this many extra fds (from 3) to the container' },
@@ -66,7 +73,14 @@ const CREATE_OPTIONS: readonly Option[] = [
   { name: 'no-new-keyring', kind: 'flag', describe: "keep the caller's session keyring (default: a new one named after the id)" },
 ];
 
-const FORMAT: Option = { name: 'format', kind: 'value', alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format' };
+const FORMAT: Option = {
+  name: 'format',
+  kind: 'value',
+  alias: 'f',
+  choices: ['table', 'json'],
+  default: 'table',
+  describe: 'output format',
+};
 
 export const VERBS: readonly Verb[] = [
   {
@@ -140,8 +154,20 @@ export const VERBS: readonly Verb[] = [
     describe: 'write a default config.json for this runtime',
     positionals: [],
     options: [
-      { name: 'bundle', kind: 'value', alias: 'b', default: '.', defaultDescription: 'current directory', describe: 'where to write config.json' },
-      { name: 'rootless', kind: 'value', optionalValue: true, describe: "runc's rootless layout (user namespace mappings, no network namespace)" },
+      {
+        name: 'bundle',
+        kind: 'value',
+        alias: 'b',
+        default: '.',
+        defaultDescription: 'current directory',
+        describe: 'where to write config.json',
+      },
+      {
+        name: 'rootless',
+        kind: 'value',
+        optionalValue: true,
+        describe: "runc's rootless layout (user namespace mappings, no network namespace)",
+      },
     ],
     run: async (a, g) => (await import('../commands/spec')).spec(a, g),
   },

@@ -75,7 +75,9 @@ export function buildCli(fullArgv: string[]): Argv {
   execCommand = split.command;
   const y = yargs(argv)
     .scriptName('ch-run-oci')
-    .usage('ch-run-oci [global options] <command> [command options] <container-id>\n\nA runc-compatible, fully unprivileged OCI container runtime.')
+    .usage(
+      'ch-run-oci [global options] <command> [command options] <container-id>\n\nA runc-compatible, fully unprivileged OCI container runtime.',
+    )
     .parserConfiguration({
       // Container ids like "123" and signals like "15" stay strings.
       'parse-positional-numbers': false,
@@ -97,8 +99,14 @@ export function buildCli(fullArgv: string[]): Argv {
     y.command(usage(v), v.describe, build, verb(v.name, run));
   }
   for (const [name, what] of Object.entries(UNSUPPORTED_VERBS)) {
-    y.command(`${name} [args..]`, `${what} (not supported)`, (c) => c.strict(false),
-      verb(name, async () => { throw new UserError(name, 'not supported'); }));
+    y.command(
+      `${name} [args..]`,
+      `${what} (not supported)`,
+      (c) => c.strict(false),
+      verb(name, async () => {
+        throw new UserError(name, 'not supported');
+      }),
+    );
   }
   return y
     .demandCommand(1, 'a command is required (see --help)')
@@ -133,7 +141,10 @@ export function explainFailure(msg: string, argv: string[]): string {
   const needsValue = /^Not enough arguments following: (.*)$/.exec(line);
   if (needsValue) return `option --${needsValue[1]} needs a value`;
   // Anything else (e.g. "Invalid values: Argument: log-format, Given: …"): one line.
-  return msg.replace(/\s*\n\s*/g, ' ').replace(/^Invalid values: /, 'invalid value: ').trim();
+  return msg
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/^Invalid values: /, 'invalid value: ')
+    .trim();
 }
 
 export async function runCli(argv: string[]): Promise<void> {

@@ -27,7 +27,11 @@ export async function ps(a: Record<string, unknown>, g: GlobalOptions): Promise<
  * move the cursor or retitle the terminal.
  */
 export function printableCommand(raw: string): string {
-  return raw.split('\0').filter(Boolean).join(' ').replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\uFFFD]/gu, '?');
+  return raw
+    .split('\0')
+    .filter(Boolean)
+    .join(' ')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\uFFFD]/gu, '?');
 }
 
 function commandLine(pid: number): string {

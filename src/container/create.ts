@@ -59,7 +59,13 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         creatorStartTime: pidStartTime(process.pid),
       };
       store.write(o.id, record);
-      const plan = planContainer(prepared, { stateDir: dir, wait: o.wait, preserveFds: o.preserveFds, noPivot: o.noPivot, keyring: record.keyring });
+      const plan = planContainer(prepared, {
+        stateDir: dir,
+        wait: o.wait,
+        preserveFds: o.preserveFds,
+        noPivot: o.noPivot,
+        keyring: record.keyring,
+      });
       const launched = await launchRunner(plan, {
         runnerDir: store.root,
         // Recorded before the runner lets the container go: a create killed

@@ -33,7 +33,8 @@ export function hostSourceFor(d: LinuxDevice, field: string, lookup: DeviceLooku
   const here = lookup.at(d.path);
   if (here && same(here)) return here;
   const found = lookup.all().find(same);
-  if (!found) throw new UserError(field, `no host device ${type} ${d.major}:${d.minor} to bind (device nodes cannot be made without privilege)`);
+  if (!found)
+    throw new UserError(field, `no host device ${type} ${d.major}:${d.minor} to bind (device nodes cannot be made without privilege)`);
   return found;
 }
 
@@ -125,7 +126,9 @@ const opens = (r: DeviceRule): boolean => r.access === undefined || /[rw]/.test(
 export function devicePolicy(rules: readonly DeviceRule[] | undefined): DevicePolicy {
   const list = (rules ?? []).filter(opens);
   const matches = (r: DeviceRule, n: Pick<HostNode, 'type' | 'major' | 'minor'>): boolean =>
-    ((r.type ?? 'a') === 'a' || r.type === n.type) && (wildcard(r.major) || r.major === n.major) && (wildcard(r.minor) || r.minor === n.minor);
+    ((r.type ?? 'a') === 'a' || r.type === n.type) &&
+    (wildcard(r.major) || r.major === n.major) &&
+    (wildcard(r.minor) || r.minor === n.minor);
   const everyDevice = (r: DeviceRule): boolean => (r.type ?? 'a') === 'a' && wildcard(r.major) && wildcard(r.minor);
   let lastAll = -1;
   list.forEach((r, i) => {

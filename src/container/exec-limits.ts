@@ -22,10 +22,14 @@ export function argSpace(stack: number): number {
 export function checkExecSize(args: readonly string[], env: readonly string[], stack: number): void {
   let bytes = PATH_ROOM + (Math.max(args.length, 1) + env.length) * 8;
   let envBytes = 0;
-  for (const [field, list] of [['process.args', args], ['process.env', env]] as const) {
+  for (const [field, list] of [
+    ['process.args', args],
+    ['process.env', env],
+  ] as const) {
     for (let i = 0; i < list.length; i++) {
       const n = Buffer.byteLength(list[i]) + 1;
-      if (n > MAX_ARG_STRLEN) throw new UserError(`${field}[${i}]`, `${n - 1} bytes, more than the kernel's limit of ${MAX_ARG_STRLEN - 1} for one string`);
+      if (n > MAX_ARG_STRLEN)
+        throw new UserError(`${field}[${i}]`, `${n - 1} bytes, more than the kernel's limit of ${MAX_ARG_STRLEN - 1} for one string`);
       bytes += n;
       if (field === 'process.env') envBytes += n;
     }
@@ -34,7 +38,10 @@ export function checkExecSize(args: readonly string[], env: readonly string[], s
   if (bytes > space) {
     const field = envBytes * 2 > bytes ? 'process.env' : 'process.args';
     const limit = Number.isFinite(stack) ? `${stack} bytes` : 'unlimited';
-    throw new UserError(field, `${args.length} arguments and ${env.length} variables take ${bytes} bytes; execve takes at most ${Math.floor(space)} with a stack limit of ${limit}`);
+    throw new UserError(
+      field,
+      `${args.length} arguments and ${env.length} variables take ${bytes} bytes; execve takes at most ${Math.floor(space)} with a stack limit of ${limit}`,
+    );
   }
 }
 

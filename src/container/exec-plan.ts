@@ -52,7 +52,10 @@ export function readContainerView(pid: number): ContainerView {
     // parent may open its namespaces.
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new UserError(`container process ${pid}`, 'cannot open its namespaces: permission denied (an unprivileged caller can exec only into a started container)');
+      throw new UserError(
+        `container process ${pid}`,
+        'cannot open its namespaces: permission denied (an unprivileged caller can exec only into a started container)',
+      );
     }
     throw new UserError(`container process ${pid}`, 'is not running');
   }
@@ -89,5 +92,15 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
   // Decided as for the container (same maps, same ch-run-oci.fakeroot directive).
   const fakeroot = planFakeroot({ annotations: ctx.annotations ?? {} } as OciConfig, { uidMap: view.uidMap, gidMap: view.gidMap });
   const profile = planProfile(ctx.seccomp);
-  return { kind: 'exec', wait: ctx.wait, preserveFds: ctx.preserveFds, joins, ids: { uid, gid, groups }, process, fakeroot, profile, keyring: ctx.keyring };
+  return {
+    kind: 'exec',
+    wait: ctx.wait,
+    preserveFds: ctx.preserveFds,
+    joins,
+    ids: { uid, gid, groups },
+    process,
+    fakeroot,
+    profile,
+    keyring: ctx.keyring,
+  };
 }

@@ -20,7 +20,13 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   const { record, status } = observe(store, id);
   requireStatus('exec', id, status);
   const view = readContainerView(record.pid!);
-  const plan = buildExecPlan(proc, view, { annotations: record.annotations, seccomp: record.seccomp as Seccomp | undefined, keyring: record.keyring, wait: !o.detach, preserveFds: o.preserveFds });
+  const plan = buildExecPlan(proc, view, {
+    annotations: record.annotations,
+    seccomp: record.seccomp as Seccomp | undefined,
+    keyring: record.keyring,
+    wait: !o.detach,
+    preserveFds: o.preserveFds,
+  });
   const launched = await launchRunner(plan, { runnerDir: store.root });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;

@@ -180,7 +180,11 @@ export function isSingleId(ids: Pick<IdPlan, 'uidMap' | 'gidMap'>): boolean {
  * Decides whether the container gets the fake-root filter (undefined = none).
  * `auto`: only in a single-id user namespace.
  */
-export function planFakeroot(config: OciConfig, ids: Pick<IdPlan, 'uidMap' | 'gidMap'>, hostArch: string = process.arch): FakerootPlan | undefined {
+export function planFakeroot(
+  config: OciConfig,
+  ids: Pick<IdPlan, 'uidMap' | 'gidMap'>,
+  hostArch: string = process.arch,
+): FakerootPlan | undefined {
   const mode = fakerootMode(config);
   const single = isSingleId(ids);
   if (mode === 'never') {

@@ -159,4 +159,3 @@ function outsideOf(map: IdRange[], inside: number): number {
   const r = map.find((x) => x.inside <= inside && inside < x.inside + x.count)!;
   return r.outside + (inside - r.inside);
 }
-

@@ -9,9 +9,26 @@ import type { Mount, OciConfig } from '../spec/types';
 import { BIND_WORDS, FLAG_WORDS, MS, PROPAGATION } from '../spec/mount-options';
 import type { BindStep, FsStep, IdRange, MountStep } from '../runner/plan';
 import { covers } from './idmap';
-import { devicePolicy, hostDevices, hostSourceFor, noteIgnoredDeviceFields, type DeviceLookup, type DevicePolicy, type HostNode } from './devices';
+import {
+  devicePolicy,
+  hostDevices,
+  hostSourceFor,
+  noteIgnoredDeviceFields,
+  type DeviceLookup,
+  type DevicePolicy,
+  type HostNode,
+} from './devices';
 
-export const ATTR = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, NOATIME: 0x10, STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000 } as const;
+export const ATTR = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
 
 export interface ParsedOptions {
   flags: number;
@@ -113,7 +130,14 @@ function deviceAttrs(source: string, ctx: MountContext): { attrs: number; device
   return { attrs: (ctx.devicePolicy ?? devicePolicy(undefined)).allowsAll ? 0 : ATTR.NODEV };
 }
 
-function bindStep(source: string, dest: string, o: ParsedOptions, ctx: MountContext, extraAttrs = 0, kind: 'dir' | 'auto' = 'auto'): BindStep {
+function bindStep(
+  source: string,
+  dest: string,
+  o: ParsedOptions,
+  ctx: MountContext,
+  extraAttrs = 0,
+  kind: 'dir' | 'auto' = 'auto',
+): BindStep {
   const dev = deviceAttrs(source, ctx);
   const step: BindStep = {
     op: 'bind',

@@ -10,9 +10,22 @@ import { callerStackLimit, checkExecSize } from './exec-limits';
 
 // linux/resource.h order.
 const RLIMITS = [
-  'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS',
-  'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS',
-  'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
+  'RLIMIT_CPU',
+  'RLIMIT_FSIZE',
+  'RLIMIT_DATA',
+  'RLIMIT_STACK',
+  'RLIMIT_CORE',
+  'RLIMIT_RSS',
+  'RLIMIT_NPROC',
+  'RLIMIT_NOFILE',
+  'RLIMIT_MEMLOCK',
+  'RLIMIT_AS',
+  'RLIMIT_LOCKS',
+  'RLIMIT_SIGPENDING',
+  'RLIMIT_MSGQUEUE',
+  'RLIMIT_NICE',
+  'RLIMIT_RTPRIO',
+  'RLIMIT_RTTIME',
 ];
 
 /** What Go's os/exec and runc use when the environment has no PATH. */

@@ -37,7 +37,8 @@ export function actionValue(name: string, errnoRet: number | undefined | null, f
 /** A number as it reached us from JSON: above 2^53 it may have been rounded, so refuse it rather than filter on another value. */
 function exact(v: number | undefined | null, field: string): bigint {
   if (v === undefined || v === null) return 0n;
-  if (!Number.isSafeInteger(v) || v < 0) throw new UserError(field, `${v} cannot be used exactly (values above 2^53-1 lose precision in JSON)`);
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new UserError(field, `${v} cannot be used exactly (values above 2^53-1 lose precision in JSON)`);
   return BigInt(v);
 }
 

@@ -53,7 +53,8 @@ export function planSysctls(config: OciConfig, joins: { type: NamespaceType; pat
     }
     // Joining our own namespace would set the host's value (runc refuses the same).
     const ours = nsIdentity(`/proc/self/ns/${NS_FILE[ns]}`);
-    if (ours !== '' && nsIdentity(join.path) === ours) throw new UserError(field, `not allowed in the caller's own ${ns} namespace (${join.path})`);
+    if (ours !== '' && nsIdentity(join.path) === ours)
+      throw new UserError(field, `not allowed in the caller's own ${ns} namespace (${join.path})`);
     plan.joined.push(write);
   }
   return plan;

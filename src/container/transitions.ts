@@ -32,7 +32,10 @@ export const TRANSITIONS = {
   // "creating" seen under the lock is a create that died half-way (create holds
   // the lock until it is done): removed like a stopped one. A created one is
   // killed first: it never ran the user program (as in runc).
-  delete: { allowed: ['stopped', 'created', 'creating'], refusal: () => 'cannot delete a running container (stop it first or use --force)' },
+  delete: {
+    allowed: ['stopped', 'created', 'creating'],
+    refusal: () => 'cannot delete a running container (stop it first or use --force)',
+  },
 } as const satisfies Record<string, Rule>;
 
 export type Verb = keyof typeof TRANSITIONS;

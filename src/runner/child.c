@@ -78,7 +78,7 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
     /* `start` keeps its end open until it exits, so the program begins after
      * start has returned (clients set up their signal handling then). With no
      * reader left, poll reports POLLERR; the bound covers a stopped start. */
-    struct pollfd reader = {.fd = fd, .events = 0};
+    struct pollfd reader = { .fd = fd, .events = 0 };
     while (poll(&reader, 1, 5000) < 0 && errno == EINTR) {}
     close(fd);
     close(fifo_path_fd);
@@ -90,7 +90,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   unsigned long long userns_ino = 0;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "runner", "prctl PDEATHSIG");
   if (getppid() != runner) _exit(1); /* R died before the prctl */
-  signal(SIGPIPE, SIG_DFL);           /* R ignores it; the container must not */
+  signal(SIGPIPE, SIG_DFL); /* R ignores it; the container must not */
   report_to(pp->sync_w);
   close(pp->sync_r);
   close(pp->maps_w);
@@ -141,8 +141,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
     else if (errno == EPERM) {
       later[k] = 1;
       note("%s: EPERM before entering the container's user namespace, joined from inside it", joins[k]->argv[1]);
-    }
-    else die(errno, "join namespace", "setns %s", joins[k]->argv[1]);
+    } else die(errno, "join namespace", "setns %s", joins[k]->argv[1]);
   }
   for (int pass = 0; pass < 3; pass++) {
     for (int k = 0; k < nfd; k++) {
@@ -181,8 +180,10 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
      * cannot create files (EOVERFLOW). */
     const struct rec *s = plan_find(p, "setupids");
     if (s) {
-      if (setresgid((gid_t)num(s->argv[1]), (gid_t)num(s->argv[1]), (gid_t)num(s->argv[1])) < 0) die(errno, "setup ids", "setresgid %s", s->argv[1]);
-      if (setresuid((uid_t)num(s->argv[0]), (uid_t)num(s->argv[0]), (uid_t)num(s->argv[0])) < 0) die(errno, "setup ids", "setresuid %s", s->argv[0]);
+      if (setresgid((gid_t)num(s->argv[1]), (gid_t)num(s->argv[1]), (gid_t)num(s->argv[1])) < 0)
+        die(errno, "setup ids", "setresgid %s", s->argv[1]);
+      if (setresuid((uid_t)num(s->argv[0]), (uid_t)num(s->argv[0]), (uid_t)num(s->argv[0])) < 0)
+        die(errno, "setup ids", "setresuid %s", s->argv[0]);
     }
     /* The maps are written: nothing needs our /proc files any more (an id
      * change leaves dumpability to fs.suid_dumpable, so set it either way). */

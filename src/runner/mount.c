@@ -224,8 +224,7 @@ static void do_mount(const struct rec *r, const struct rec *eperm_alt) {
 static int path_target(const char *step, const char *path, int in_root) {
   if (!in_root && last_mount < 0) die(0, "plan", "%s %s before any mount", step, path);
   int fd = in_root ? openat2_fd(rootfd, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-                   : openat2_fd(last_mount, *path ? path : ".", O_PATH,
-                                RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+                   : openat2_fd(last_mount, *path ? path : ".", O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
   if (fd < 0 && errno != ENOENT) die(errno, step, "%s", path);
   return fd;
 }
@@ -305,8 +304,8 @@ void setup_mounts(const struct plan *p) {
       do_rootfs(r);
       continue;
     }
-    int fs_step = is(t, "bind") || is(t, "fs") || is(t, "symlink") || is(t, "mask") || is(t, "rdonly") ||
-                  is(t, "mask-root") || is(t, "rdonly-root") || is(t, "mkdir") || is(t, "rootro");
+    int fs_step = is(t, "bind") || is(t, "fs") || is(t, "symlink") || is(t, "mask") || is(t, "rdonly") || is(t, "mask-root") ||
+                  is(t, "rdonly-root") || is(t, "mkdir") || is(t, "rootro");
     if (fs_step && rootfd < 0) die(0, "plan", "%s before rootfs", t);
     if (is(t, "bind") || is(t, "fs")) {
       const struct rec *next = i + 1 < p->n ? &p->recs[i + 1] : NULL;

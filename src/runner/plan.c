@@ -46,8 +46,7 @@ int plan_parse(char *buf, size_t len, struct plan *p) {
     }
     p->recs[p->n++] = (struct rec){ tag, (int)c, argv };
   }
-  if (p->n == 0 || strcmp(p->recs[0].tag, "v") || p->recs[0].argc != 1 || strcmp(p->recs[0].argv[0], "2"))
-    return -1;
+  if (p->n == 0 || strcmp(p->recs[0].tag, "v") || p->recs[0].argc != 1 || strcmp(p->recs[0].argv[0], "2")) return -1;
   return 0;
 }
 

@@ -140,7 +140,6 @@ export interface IdRule {
 
 export const idRuleText = (r: IdRule): string => `${r.arch}:${r.nr}:${r.op}:${r.width}`;
 
-
 export interface FakerootPlan {
   /** struct sock_filter[], little-endian. */
   program: Buffer;
@@ -252,4 +251,3 @@ export interface ExecPlan {
   /** The container's session keyring, joined by name (undefined: the caller's is kept, as by the container). */
   keyring?: string;
 }
-

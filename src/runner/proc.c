@@ -60,8 +60,7 @@ void setup_process_create(const struct plan *p) {
       if (rl.rlim_cur < NOFILE_SETUP_SOFT) rl.rlim_cur = NOFILE_SETUP_SOFT;
       if (rl.rlim_max < NOFILE_SETUP_SOFT) rl.rlim_max = NOFILE_SETUP_SOFT;
     }
-    if (setrlimit((int)num(r->argv[1]), &rl) < 0)
-      die(errno, "process.rlimits", "%s soft %s hard %s", r->argv[0], r->argv[2], r->argv[3]);
+    if (setrlimit((int)num(r->argv[1]), &rl) < 0) die(errno, "process.rlimits", "%s soft %s hard %s", r->argv[0], r->argv[2], r->argv[3]);
   }
   const struct rec *u = plan_find(p, "umask");
   umask(u ? (mode_t)num(u->argv[0]) : 022);

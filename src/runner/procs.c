@@ -139,7 +139,7 @@ static int ancestor(int ns, unsigned long long ino) {
 /* The container: its first process and its user namespace. */
 struct target {
   struct proc first;
-  int ns;                  /* held fd, or -1 (then `ino` is pinned by `first` only) */
+  int ns; /* held fd, or -1 (then `ino` is pinned by `first` only) */
   unsigned long long ino;
 };
 
@@ -205,7 +205,10 @@ static void print_pid(const struct proc *p, void *arg) {
 
 /* What kill has signalled: pid and start time. */
 struct seen {
-  struct { pid_t pid; unsigned long long start; } *v;
+  struct {
+    pid_t pid;
+    unsigned long long start;
+  } * v;
   size_t n, cap;
   int sig;
   int fresh; /* signalled in this round */

@@ -3,7 +3,17 @@
 // Records are executed in order; see src/README.md "Runner protocol".
 // No JSON on the C side: it only splits at NUL bytes.
 import { UserError } from '../errors';
-import { CLONE, idRuleText, mapText, type BindStep, type ExecPlan, type MountStep, type Plan, type ProfilePlan, type SysctlPlan } from './plan';
+import {
+  CLONE,
+  idRuleText,
+  mapText,
+  type BindStep,
+  type ExecPlan,
+  type MountStep,
+  type Plan,
+  type ProfilePlan,
+  type SysctlPlan,
+} from './plan';
 
 export const PROTOCOL_VERSION = '2';
 
@@ -20,7 +30,10 @@ export function isExec(plan: Plan | ExecPlan): plan is ExecPlan {
 
 /** create: namespaces, id maps, the filesystem, then the process. */
 function createRecords(plan: Plan): PlanRecord[] {
-  const r: PlanRecord[] = [['v', PROTOCOL_VERSION], ['fifo', plan.stateDir]];
+  const r: PlanRecord[] = [
+    ['v', PROTOCOL_VERSION],
+    ['fifo', plan.stateDir],
+  ];
   if (plan.wait) r.push(['wait']);
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);

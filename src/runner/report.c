@@ -49,9 +49,7 @@ void die(int err, const char *step, const char *fmt, ...) {
     snprintf(text, sizeof text, "%s", strerror(err));
     text[0] = (char)tolower((unsigned char)text[0]);
     say(sink, "%s%s: %s: %s\n", prefix, step, detail, text);
-  }
-  else
-    say(sink, "%s%s: %s\n", prefix, step, detail);
+  } else say(sink, "%s%s: %s\n", prefix, step, detail);
   _exit(1);
 }
 

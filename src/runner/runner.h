@@ -28,7 +28,7 @@ unsigned long long num(const char *s);
 /* report.c: failures. `die` formats "error STEP: DETAIL: strerror(errno)" (or
  * without the errno part when err == 0), sends it to the current sink and exits 1. */
 void report_to(int fd);
-extern void (*die_hook)(void);   /* R: kill and reap children before reporting */
+extern void (*die_hook)(void); /* R: kill and reap children before reporting */
 void die(int err, const char *step, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
 void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A fallback the runner took, for `--debug`: "note TEXT" on the report
@@ -42,9 +42,9 @@ void setup_mounts(const struct plan *p);
 void premake_sysfs(const struct plan *p);
 
 /* proc.c: process settings. */
-void setup_process_early(const struct plan *p);      /* before pivot: oom */
-void setup_process_create(const struct plan *p);     /* after pivot, before the fifo */
-const char *resolve_exec(const struct plan *p);      /* PATH lookup inside the container */
+void setup_process_early(const struct plan *p); /* before pivot: oom */
+void setup_process_create(const struct plan *p); /* after pivot, before the fifo */
+const char *resolve_exec(const struct plan *p); /* PATH lookup inside the container */
 void exec_container(const struct plan *p, const char *path) __attribute__((noreturn));
 
 /* seccomp.c: fake root. C1 forks the supervisor (`fakeids`) before joining
@@ -73,10 +73,10 @@ void join_keyring(const struct plan *p);
 
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
-  int sync_r, sync_w;   /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */
-  int maps_r, maps_w;   /* R -> C1: id maps written */
-  int go_r, go_w;       /* R -> C2: report sent, detach */
-  int hold_r, hold_w;   /* R -> C1: closed when C1 may exit */
+  int sync_r, sync_w; /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */
+  int maps_r, maps_w; /* R -> C1: id maps written */
+  int go_r, go_w; /* R -> C2: report sent, detach */
+  int hold_r, hold_w; /* R -> C1: closed when C1 may exit */
 };
 void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) __attribute__((noreturn));
 

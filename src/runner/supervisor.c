@@ -33,12 +33,27 @@
 #include "runner.h"
 
 enum op {
-  GETUID, GETEUID, GETGID, GETEGID, GETRESUID, GETRESGID, GETGROUPS,
-  SETUID, SETGID, SETREUID, SETREGID, SETRESUID, SETRESGID, SETFSUID, SETFSGID, SETGROUPS, NOPS
+  GETUID,
+  GETEUID,
+  GETGID,
+  GETEGID,
+  GETRESUID,
+  GETRESGID,
+  GETGROUPS,
+  SETUID,
+  SETGID,
+  SETREUID,
+  SETREGID,
+  SETRESUID,
+  SETRESGID,
+  SETFSUID,
+  SETFSGID,
+  SETGROUPS,
+  NOPS
 };
 static const char *const op_names[NOPS] = {
-  "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
-  "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid", "setgroups",
+  "getuid", "geteuid",  "getgid",   "getegid",   "getresuid", "getresgid", "getgroups", "setuid",
+  "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid",  "setfsgid",  "setgroups",
 };
 
 struct rule {
@@ -264,30 +279,54 @@ static int64_t emulate(const struct rule *ru, pid_t pid, const uint64_t *a) {
   struct creds n = *c;
   int64_t r;
   switch (ru->op) {
-    case GETUID: return overflow(c->u[0], w);
-    case GETEUID: return overflow(c->u[1], w);
-    case GETGID: return overflow(c->g[0], w);
-    case GETEGID: return overflow(c->g[1], w);
-    case GETRESUID:
-    case GETRESGID: {
-      const uint32_t *ids = ru->op == GETRESUID ? c->u : c->g;
-      for (int i = 0; i < 3; i++) {
-        int e = put_id(pid, a[i], ids[i], w);
-        if (e) return e;
-      }
-      return 0;
+  case GETUID:
+    return overflow(c->u[0], w);
+  case GETEUID:
+    return overflow(c->u[1], w);
+  case GETGID:
+    return overflow(c->g[0], w);
+  case GETEGID:
+    return overflow(c->g[1], w);
+  case GETRESUID:
+  case GETRESGID: {
+    const uint32_t *ids = ru->op == GETRESUID ? c->u : c->g;
+    for (int i = 0; i < 3; i++) {
+      int e = put_id(pid, a[i], ids[i], w);
+      if (e) return e;
     }
-    case GETGROUPS: return get_groups(c, pid, a, w);
-    case SETUID: r = ids_setone(n.u, arg_id(a[0], w), priv_u); break;
-    case SETGID: r = ids_setone(n.g, arg_id(a[0], w), priv_g); break;
-    case SETREUID: r = ids_setre(n.u, arg_id(a[0], w), arg_id(a[1], w), priv_u); break;
-    case SETREGID: r = ids_setre(n.g, arg_id(a[0], w), arg_id(a[1], w), priv_g); break;
-    case SETRESUID: r = ids_setres(n.u, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_u); break;
-    case SETRESGID: r = ids_setres(n.g, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_g); break;
-    case SETFSUID: r = overflow(ids_setfs(n.u, arg_id(a[0], w), priv_u), w); break;
-    case SETFSGID: r = overflow(ids_setfs(n.g, arg_id(a[0], w), priv_g), w); break;
-    case SETGROUPS: r = set_groups(&n, pid, a, w); break;
-    default: return -ENOSYS;
+    return 0;
+  }
+  case GETGROUPS:
+    return get_groups(c, pid, a, w);
+  case SETUID:
+    r = ids_setone(n.u, arg_id(a[0], w), priv_u);
+    break;
+  case SETGID:
+    r = ids_setone(n.g, arg_id(a[0], w), priv_g);
+    break;
+  case SETREUID:
+    r = ids_setre(n.u, arg_id(a[0], w), arg_id(a[1], w), priv_u);
+    break;
+  case SETREGID:
+    r = ids_setre(n.g, arg_id(a[0], w), arg_id(a[1], w), priv_g);
+    break;
+  case SETRESUID:
+    r = ids_setres(n.u, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_u);
+    break;
+  case SETRESGID:
+    r = ids_setres(n.g, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_g);
+    break;
+  case SETFSUID:
+    r = overflow(ids_setfs(n.u, arg_id(a[0], w), priv_u), w);
+    break;
+  case SETFSGID:
+    r = overflow(ids_setfs(n.g, arg_id(a[0], w), priv_g), w);
+    break;
+  case SETGROUPS:
+    r = set_groups(&n, pid, a, w);
+    break;
+  default:
+    return -ENOSYS;
   }
   int new_list = ru->op == SETGROUPS && r == 0;
   if (r >= 0 && !notif_valid()) r = -ESRCH;
@@ -342,8 +381,7 @@ static void parse_rules(const struct rec *r) {
     char name[32];
     unsigned long long arch;
     int nr, width;
-    if (sscanf(r->argv[i], "%llu:%d:%31[a-z]:%d", &arch, &nr, name, &width) != 4)
-      die(0, "fakeroot", "bad rule %s", r->argv[i]);
+    if (sscanf(r->argv[i], "%llu:%d:%31[a-z]:%d", &arch, &nr, name, &width) != 4) die(0, "fakeroot", "bad rule %s", r->argv[i]);
     int op = 0;
     while (op < NOPS && strcmp(op_names[op], name)) op++;
     if (op == NOPS) die(0, "fakeroot", "unknown id call %s", name);

@@ -28,7 +28,8 @@ void write_sysctls(const struct plan *p, const char *tag) {
       if ((dir = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) die(errno, "linux.sysctl", "open /proc/sys");
       if (fstatfs(dir, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) die(0, "linux.sysctl", "/proc/sys is not procfs");
     }
-    struct open_how how = { .flags = O_WRONLY | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+    struct open_how how = { .flags = O_WRONLY | O_CLOEXEC,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
     int fd = (int)syscall(SYS_openat2, dir, r->argv[1], &how, sizeof how);
     if (fd < 0) die(errno, "linux.sysctl", "%s", r->argv[0]);
     size_t len = strlen(r->argv[2]);

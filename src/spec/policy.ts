@@ -102,8 +102,7 @@ function annotationKeys(config: OciConfig, match: (key: string, value: string) =
 }
 
 function mountMappings(field: 'uidMappings' | 'gidMappings'): Finder {
-  return (config) =>
-    (config.mounts ?? []).flatMap((m, i) => ((m[field]?.length ?? 0) > 0 ? [`/mounts/${i}/${field}`] : []));
+  return (config) => (config.mounts ?? []).flatMap((m, i) => ((m[field]?.length ?? 0) > 0 ? [`/mounts/${i}/${field}`] : []));
 }
 
 const NO_LSM = 'ch-run-oci sets no LSM labels or profiles (loading policy needs privilege); the host policy applies';
@@ -160,7 +159,7 @@ export const POLICY: readonly PolicyEntry[] = [
   },
   { path: '/process/commandLine', fate: 'ignored', note: 'Windows only', find: used('/process/commandLine') },
   { path: '/process/capabilities', fate: 'supported', note: 'capability sets, which count only inside the user namespace' },
-  { path: '/process/rlimits', fate: 'supported', note: 'set with setrlimit; a hard limit above the caller\'s fails' },
+  { path: '/process/rlimits', fate: 'supported', note: "set with setrlimit; a hard limit above the caller's fails" },
   { path: '/process/noNewPrivileges', fate: 'supported', note: 'PR_SET_NO_NEW_PRIVS before exec' },
   { path: '/process/oomScoreAdj', fate: 'supported', note: 'written to /proc/self/oom_score_adj; lowering it needs privilege and fails' },
   { path: '/process/apparmorProfile', fate: 'ignored', note: NO_LSM, find: used('/process/apparmorProfile') },
@@ -168,18 +167,18 @@ export const POLICY: readonly PolicyEntry[] = [
   { path: '/process/ioPriority', fate: 'ignored', note: 'I/O priority is left as inherited', find: used('/process/ioPriority') },
   { path: '/process/scheduler', fate: 'ignored', note: 'scheduling policy is left as inherited', find: used('/process/scheduler') },
   { path: '/process/execCPUAffinity', fate: 'ignored', note: 'CPU affinity is left as inherited', find: used('/process/execCPUAffinity') },
-  { path: '/hostname', fate: 'supported', note: 'set in the container\'s new uts namespace' },
+  { path: '/hostname', fate: 'supported', note: "set in the container's new uts namespace" },
   {
     path: '/hostname (without a new uts namespace)',
     fate: 'ignored',
-    note: 'only a uts namespace of the container\'s own can be renamed; clients send a hostname even with --uts=host',
+    note: "only a uts namespace of the container's own can be renamed; clients send a hostname even with --uts=host",
     find: (c) => ((c.hostname ?? '') !== '' && !createsNamespace(c, 'uts') ? ['/hostname'] : []),
   },
-  { path: '/domainname', fate: 'supported', note: 'set in the container\'s new uts namespace' },
+  { path: '/domainname', fate: 'supported', note: "set in the container's new uts namespace" },
   {
     path: '/domainname (without a new uts namespace)',
     fate: 'ignored',
-    note: 'only a uts namespace of the container\'s own can be renamed',
+    note: "only a uts namespace of the container's own can be renamed",
     find: (c) => ((c.domainname ?? '') !== '' && !createsNamespace(c, 'uts') ? ['/domainname'] : []),
   },
   {
@@ -218,26 +217,25 @@ export const POLICY: readonly PolicyEntry[] = [
     path: '/annotations/run.oci.*',
     fate: 'error',
     note: 'crun directives are not supported by ch-run-oci',
-    find: (c) => annotationKeys(c, (k) => FOREIGN_DIRECTIVE_PREFIXES.some((p) => k.startsWith(p)) && !FOREIGN_DIRECTIVES_HONOURED.includes(k)),
+    find: (c) =>
+      annotationKeys(c, (k) => FOREIGN_DIRECTIVE_PREFIXES.some((p) => k.startsWith(p)) && !FOREIGN_DIRECTIVES_HONOURED.includes(k)),
   },
   { path: '/linux/namespaces', fate: 'supported', note: `created: ${CREATABLE_NAMESPACES.join(', ')}` },
   { path: '/linux/namespaces/*/path', fate: 'supported', note: `joined by path: ${JOINABLE_NAMESPACES.join(', ')}` },
-  ...ALWAYS_NEW_NAMESPACES.map(
-    (type): PolicyEntry => ({
-      path: `/linux/namespaces/*/path (${type})`,
-      fate: 'error',
-      note: `joining an existing ${type} namespace is not supported`,
-      find: (c) => namespaceEntries(c, (t, p) => t === type && p !== undefined && p !== ''),
-    }),
-  ),
+  ...ALWAYS_NEW_NAMESPACES.map((type): PolicyEntry => ({
+    path: `/linux/namespaces/*/path (${type})`,
+    fate: 'error',
+    note: `joining an existing ${type} namespace is not supported`,
+    find: (c) => namespaceEntries(c, (t, p) => t === type && p !== undefined && p !== ''),
+  })),
   {
     path: '/linux/namespaces/* (time)',
     fate: 'error',
     note: 'time namespaces are not supported',
     find: (c) => namespaceEntries(c, (t) => t === 'time'),
   },
-  { path: '/linux/uidMappings', fate: 'supported', note: 'written to the new user namespace\'s uid_map' },
-  { path: '/linux/gidMappings', fate: 'supported', note: 'written to the new user namespace\'s gid_map' },
+  { path: '/linux/uidMappings', fate: 'supported', note: "written to the new user namespace's uid_map" },
+  { path: '/linux/gidMappings', fate: 'supported', note: "written to the new user namespace's gid_map" },
   {
     path: '/linux/timeOffsets',
     fate: 'ignored',
@@ -247,7 +245,7 @@ export const POLICY: readonly PolicyEntry[] = [
   {
     path: '/linux/devices',
     fate: 'supported',
-    note: 'bound from a host node of the same type and number (the same path, else one found in /dev), since nodes cannot be made without privilege; fileMode, uid and gid stay the host node\'s; the standard set (null, zero, full, random, urandom, tty) is always there',
+    note: "bound from a host node of the same type and number (the same path, else one found in /dev), since nodes cannot be made without privilege; fileMode, uid and gid stay the host node's; the standard set (null, zero, full, random, urandom, tty) is always there",
   },
   { path: '/linux/cgroupsPath', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/cgroupsPath') },
   {
@@ -259,19 +257,25 @@ export const POLICY: readonly PolicyEntry[] = [
     path: '/linux/resources',
     fate: 'ignored',
     note: NO_CGROUPS,
-    find: (c) => Object.keys(c.linux?.resources ?? {}).filter((k) => k !== 'devices').map((k) => `/linux/resources/${escapeKey(k)}`),
+    find: (c) =>
+      Object.keys(c.linux?.resources ?? {})
+        .filter((k) => k !== 'devices')
+        .map((k) => `/linux/resources/${escapeKey(k)}`),
   },
   { path: '/linux/intelRdt', fate: 'error', note: 'Intel RDT is not supported', find: used('/linux/intelRdt') },
   {
     path: '/linux/sysctl',
     fate: 'supported',
-    note: 'net.* (the container\'s own or a joined network namespace), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* (its ipc namespace), user.* (its user namespace), kernel.hostname and kernel.domainname (its own uts namespace); written before the mounts and the profile',
+    note: "net.* (the container's own or a joined network namespace), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* (its ipc namespace), user.* (its user namespace), kernel.hostname and kernel.domainname (its own uts namespace); written before the mounts and the profile",
   },
   {
     path: '/linux/sysctl/* (host-wide or shared with the host)',
     fate: 'error',
     note: 'only sysctls of a namespace the container owns can be set',
-    find: (c) => Object.keys(c.linux?.sysctl ?? {}).filter((k) => sysctlRefusal(c, k) !== undefined).map((k) => `/linux/sysctl/${escapeKey(k)}`),
+    find: (c) =>
+      Object.keys(c.linux?.sysctl ?? {})
+        .filter((k) => sysctlRefusal(c, k) !== undefined)
+        .map((k) => `/linux/sysctl/${escapeKey(k)}`),
   },
   {
     path: '/linux/seccomp',

@@ -3,8 +3,19 @@
 import type { NamespaceType, OciConfig } from './types';
 
 /** The ipc namespace's sysctls outside fs.mqueue.*. */
-const IPC_KEYS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.msg_next_id', 'kernel.sem', 'kernel.sem_next_id',
-  'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced', 'kernel.shm_next_id'];
+const IPC_KEYS = [
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.msg_next_id',
+  'kernel.sem',
+  'kernel.sem_next_id',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+  'kernel.shm_next_id',
+];
 /** Set with sethostname/setdomainname (their /proc/sys files are writable by the host's root only). */
 export const UTS_KEYS: Readonly<Record<string, 'hostname' | 'domainname'>> = {
   'kernel.hostname': 'hostname',
@@ -46,10 +57,10 @@ export function sysctlNamespace(key: string): NamespaceType | undefined {
 /** Why the container cannot set this key, or undefined if it can (namespace checks that need no system call). */
 export function sysctlRefusal(config: OciConfig, key: string): string | undefined {
   const ns = sysctlNamespace(key);
-  if (!ns) return 'not in a namespace of the container\'s own (a host-wide setting)';
+  if (!ns) return "not in a namespace of the container's own (a host-wide setting)";
   if (ns === 'user') return undefined;
   const entry = (config.linux?.namespaces ?? []).find((n) => n.type === ns);
   if (!entry) return `the container shares the ${ns} namespace with the host`;
-  if (ns === 'uts' && entry.path) return 'the uts namespace is joined, not the container\'s own';
+  if (ns === 'uts' && entry.path) return "the uts namespace is joined, not the container's own";
   return undefined;
 }

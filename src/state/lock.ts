@@ -56,7 +56,11 @@ const lockFs = {
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       const code = (err as NodeJS.ErrnoException).code;
-      cb(code === 'ENOTEMPTY' || code === 'EEXIST' ? Object.assign(new Error('lock exists'), { code: 'EEXIST' }) : (err as NodeJS.ErrnoException));
+      cb(
+        code === 'ENOTEMPTY' || code === 'EEXIST'
+          ? Object.assign(new Error('lock exists'), { code: 'EEXIST' })
+          : (err as NodeJS.ErrnoException),
+      );
     }
   },
   rmdir(dir: string, cb: (err: NodeJS.ErrnoException | null) => void): void {

@@ -43,7 +43,16 @@ afterAll(() => {
 describe.each(WHO)('podman as %s: host escapes', (who: Who) => {
   it('--workdir /proc/self/fd/N never puts the container in a host directory', () => {
     for (const n of [3, 4, 5, 6, 7]) {
-      const r = podman(who, ['run', '--rm', '--workdir', `/proc/self/fd/${n}`, 'localhost/chroci-busybox', 'sh', '-c', 'ls -a ../../../../../../.. 2>&1']);
+      const r = podman(who, [
+        'run',
+        '--rm',
+        '--workdir',
+        `/proc/self/fd/${n}`,
+        'localhost/chroci-busybox',
+        'sh',
+        '-c',
+        'ls -a ../../../../../../.. 2>&1',
+      ]);
       expect(r.stdout, show(r)).not.toContain(CANARY);
       expect(r.status, show(r)).not.toBe(0);
     }
@@ -71,7 +80,14 @@ describe.each(WHO)('podman as %s: host escapes', (who: Who) => {
     try {
       const imp = podman(who, ['import', path.join(tarballs, 'devnode.tar'), image]);
       expect(imp.status, show(imp)).toBe(0);
-      const r = podman(who, ['run', '--rm', image, 'sh', '-c', 'test -c /xzero && echo node; head -c1 /xzero >/dev/null && echo OPENED; true']);
+      const r = podman(who, [
+        'run',
+        '--rm',
+        image,
+        'sh',
+        '-c',
+        'test -c /xzero && echo node; head -c1 /xzero >/dev/null && echo OPENED; true',
+      ]);
       expect(r.status, show(r)).toBe(0);
       // crun relies on the device cgroup, which root podman's cgroupfs set-up
       // on this v1 host leaves open (it prints OPENED): no control here.

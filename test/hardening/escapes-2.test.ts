@@ -54,7 +54,8 @@ function setup(as: As, name: string, edit: (c: any) => void): { bundle: string; 
 }
 
 function addCaps(c: any, caps: string[]): void {
-  for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set] = [...new Set([...c.process.capabilities[set], ...caps])];
+  for (const set of ['bounding', 'effective', 'permitted'])
+    c.process.capabilities[set] = [...new Set([...c.process.capabilities[set], ...caps])];
 }
 
 function noPidns(c: any): void {
@@ -102,7 +103,7 @@ const SLOW_PATH = 'PATH=' + Array.from({ length: 5000 }, (_, i) => `/nx${i}`).jo
 const unique = (): string => String(100000 + crypto.randomInt(800000));
 const statePid = (root: string, id: string, as: As): number => JSON.parse(chroci(['--root', root, 'state', id], { as }).stdout).pid;
 
-describe('the runtime\'s helpers cannot be ptraced by the container', () => {
+describe("the runtime's helpers cannot be ptraced by the container", () => {
   for (const as of SIDES) {
     it(`a container with CAP_SYS_PTRACE gets EPERM seizing the exec helper; exec still works (${as})`, async () => {
       const out = ownedDir(work, `seize-out-${as}`, as);
@@ -130,7 +131,7 @@ describe('the runtime\'s helpers cannot be ptraced by the container', () => {
     }, 180_000);
   }
 
-  it('a created container\'s process (waiting for start) cannot be seized by an exec\'d process (root)', () => {
+  it("a created container's process (waiting for start) cannot be seized by an exec'd process (root)", () => {
     const { bundle, root } = setup('root', 'seize-created', (c) => {
       addCaps(c, PTRACE_CAPS);
       c.process.args = ['true'];
@@ -142,7 +143,7 @@ describe('the runtime\'s helpers cannot be ptraced by the container', () => {
     expect(r.stdout).toBe('seize=-1 EPERM\n');
   });
 
-  it('a created container\'s process is not dumpable; the user can still run, see and delete it (user)', () => {
+  it("a created container's process is not dumpable; the user can still run, see and delete it (user)", () => {
     const { bundle, root } = setup('user', 'nodump', (c) => {
       c.process.args = ['echo', 'started'];
     });
@@ -185,8 +186,15 @@ describe('processes in nested user namespaces belong to the container', () => {
           });
           track(sib.root, 's', as);
           expect(chroci(['--root', sib.root, 'run', '--detach', '--bundle', sib.bundle, 's'], { as }).status).toBe(0);
-          const nested = (n: string): number[] => [...pidsRunning(['sleep', n]), ...pidsRunning(['sleep', `${n}1`]), ...pidsRunning(['sleep', `${n}2`])];
-          await waitFor(() => nested(a).length === 3 && nested(sibling).length === 3 && pidsRunning(['sleep', outside]).length === 1, 10_000);
+          const nested = (n: string): number[] => [
+            ...pidsRunning(['sleep', n]),
+            ...pidsRunning(['sleep', `${n}1`]),
+            ...pidsRunning(['sleep', `${n}2`]),
+          ];
+          await waitFor(
+            () => nested(a).length === 3 && nested(sibling).length === 3 && pidsRunning(['sleep', outside]).length === 1,
+            10_000,
+          );
           const ps = JSON.parse(rt('ps', '--format', 'json', 'k').stdout) as number[];
           for (const p of nested(a)) expect(ps).toContain(p);
           for (const p of nested(sibling)) expect(ps).not.toContain(p);
@@ -237,6 +245,7 @@ describe('ps prints command lines it cannot be fooled by', () => {
       expect(lines[0]).toMatch(/^PID\s+CMD$/);
       // One row per process (sh and its sleep), none forged, no control character at all.
       expect(lines.length).toBe(3);
+      // eslint-disable-next-line no-control-regex -- control characters are what this looks for
       expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e\u2028]/);
       expect(lines.some((l) => l.includes('sh -c sleep 1000; true x?1           /usr/sbin/sshd -D?]0;owned??[2J???'))).toBe(true);
     });
@@ -274,7 +283,8 @@ function supervisorsIn(dir: string): number[] {
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      if (fs.readFileSync(`/proc/${e}/comm`, 'utf8') === 'chroci-fakeroot\n' && fs.readlinkSync(`/proc/${e}/cwd`) === dir) out.push(Number(e));
+      if (fs.readFileSync(`/proc/${e}/comm`, 'utf8') === 'chroci-fakeroot\n' && fs.readlinkSync(`/proc/${e}/cwd`) === dir)
+        out.push(Number(e));
     } catch {
       /* gone */
     }
@@ -322,7 +332,9 @@ describe('the fake-root supervisor keeps bounded memory', () => {
           expect(out).toMatch(/small-list=ok/);
           // 400 x 256 KiB would be 100 MiB; the budget is 4 MiB.
           expect(rss).toBeLessThan(12 * 1024);
-          process.stdout.write(`FIGURE fake-root supervisor, 400 x setgroups(65536) ${lists} lists (${as}): VmRSS ${rss} KiB, ${ok} accepted, ${enomem} ENOMEM\n`);
+          process.stdout.write(
+            `FIGURE fake-root supervisor, 400 x setgroups(65536) ${lists} lists (${as}): VmRSS ${rss} KiB, ${ok} accepted, ${enomem} ENOMEM\n`,
+          );
         } finally {
           child.kill('SIGKILL');
           chroci(['--root', root, 'delete', '--force', 'g'], { as });
@@ -353,7 +365,11 @@ describe('the fake-root supervisor never writes into a reused pid', () => {
       const { bundle, root } = setup(as, 'reuse', (c) => {
         noPidns(c); // the supervisor's pids are the host's: a host process can take the pid over
         c.annotations = { ...(c.annotations ?? {}), 'ch-run-oci.fakeroot': 'always' };
-        c.process.args = ['sh', '-c', 'while read cmd; do case $cmd in go) probe reuse-target & echo "target=$!";; kill) kill -9 $!; wait; echo dead;; end) exit 0;; esac; done'];
+        c.process.args = [
+          'sh',
+          '-c',
+          'while read cmd; do case $cmd in go) probe reuse-target & echo "target=$!";; kill) kill -9 $!; wait; echo dead;; end) exit 0;; esac; done',
+        ];
       });
       const cwd = ownedDir(work, `reuse-cwd-${as}`, as);
       const argv = asArgv(as, [EXE, '--root', root, 'run', '--bundle', bundle, 'r'], defaultEnv(as));
@@ -367,7 +383,21 @@ describe('the fake-root supervisor never writes into a reused pid', () => {
         await waitFor(() => supervisorsIn(cwd).length === 1, 15_000);
         const sup = supervisorsIn(cwd)[0];
         // Every write the supervisor makes into a caller waits 3 s at its start.
-        strace = spawn('strace', ['-qq', '-p', String(sup), '-e', 'trace=pwrite64,process_vm_writev', '-e', 'inject=pwrite64,process_vm_writev:delay_enter=3000000', '-o', '/dev/null'], { stdio: 'ignore' });
+        strace = spawn(
+          'strace',
+          [
+            '-qq',
+            '-p',
+            String(sup),
+            '-e',
+            'trace=pwrite64,process_vm_writev',
+            '-e',
+            'inject=pwrite64,process_vm_writev:delay_enter=3000000',
+            '-o',
+            '/dev/null',
+          ],
+          { stdio: 'ignore' },
+        );
         await waitFor(() => /^TracerPid:\s+[1-9]/m.test(fs.readFileSync(`/proc/${sup}/status`, 'utf8')), 10_000);
         for (let attempt = 0; attempt < 8 && outcomes.length === 0; attempt++) {
           run.stdin.write('go\n');
@@ -410,9 +440,16 @@ describe('each container has its own session keyring', () => {
       };
       const out = path.join(work, `keyring-out-${as}`);
       track(root, 'kr', as);
-      for (const [flags, inside] of [[[], 'absent ENOKEY'], [['--no-new-keyring'], 'found']] as [string[], string][]) {
+      for (const [flags, inside] of [
+        [[], 'absent ENOKEY'],
+        [['--no-new-keyring'], 'found'],
+      ] as [string[], string][]) {
         const fd = fs.openSync(out, 'w');
-        const argv = asArgv(as, [probe, 'keyadd', secret, '--', EXE, '--root', root, 'run', '--detach', ...flags, '--bundle', bundle, 'kr'], defaultEnv(as));
+        const argv = asArgv(
+          as,
+          [probe, 'keyadd', secret, '--', EXE, '--root', root, 'run', '--detach', ...flags, '--bundle', bundle, 'kr'],
+          defaultEnv(as),
+        );
         execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', fd, 'inherit'], timeout: 30_000 });
         fs.closeSync(fd);
         const init = (): string => fs.readFileSync(out, 'utf8');
@@ -420,7 +457,9 @@ describe('each container has its own session keyring', () => {
         expect(init().trim(), `init with ${flags.join(' ') || 'defaults'}`).toBe(inside);
         // exec joins the container's keyring: its key, not the exec caller's.
         const ex = under(['exec', 'kr', 'sh', '-c', `probe keyprobe ${secret}; probe keyprobe inner`]);
-        expect(ex.split('\n').filter(Boolean), `exec with ${flags.join(' ') || 'defaults'}`).toEqual(flags.length ? ['found', 'absent ENOKEY'] : ['absent ENOKEY', 'found']);
+        expect(ex.split('\n').filter(Boolean), `exec with ${flags.join(' ') || 'defaults'}`).toEqual(
+          flags.length ? ['found', 'absent ENOKEY'] : ['absent ENOKEY', 'found'],
+        );
         expect(chroci(['--root', root, 'delete', '--force', 'kr'], { as }).status).toBe(0);
       }
       expect(rootLeftovers(root)).toEqual([]);
@@ -436,7 +475,18 @@ describe('the state root in the shared /tmp (informational)', () => {
     fs.rmSync(planted, { recursive: true, force: true });
     fs.mkdirSync(planted, { mode: 0o700 }); // root's, not nobody's
     try {
-      const r = spawnCaptured(['setpriv', `--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', '--', 'env', '-i', 'PATH=/usr/bin:/bin', EXE, 'list']);
+      const r = spawnCaptured([
+        'setpriv',
+        `--reuid=${nobody}`,
+        `--regid=${nobody}`,
+        '--clear-groups',
+        '--',
+        'env',
+        '-i',
+        'PATH=/usr/bin:/bin',
+        EXE,
+        'list',
+      ]);
       oneLine(r, /owned by uid 0, not by uid 65534 \(made by someone else in the shared \/tmp.*XDG_RUNTIME_DIR.*--root DIR/);
     } finally {
       fs.rmdirSync(planted);

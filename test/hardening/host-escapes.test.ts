@@ -49,7 +49,15 @@ function find(dir: string, name: string): string[] {
   }
 }
 
-const LEAKED_CWDS = ['/proc/self/fd/3', '/proc/self/fd/4', '/proc/self/fd/5', '/proc/self/fd/6', '/proc/self/fd/7', '/proc/thread-self/fd/3', '/proc/1/fd/4'];
+const LEAKED_CWDS = [
+  '/proc/self/fd/3',
+  '/proc/self/fd/4',
+  '/proc/self/fd/5',
+  '/proc/self/fd/6',
+  '/proc/self/fd/7',
+  '/proc/thread-self/fd/3',
+  '/proc/1/fd/4',
+];
 
 describe('the cwd never leads through a leaked fd to the host (cf. CVE-2024-21626)', () => {
   for (const as of SIDES) {
@@ -61,13 +69,18 @@ describe('the cwd never leads through a leaked fd to the host (cf. CVE-2024-2162
           c.process.args = ['sh', '-c', 'touch ./ESCAPE-MARKER 2>/dev/null; pwd -P'];
         });
         const r = chroci(['--root', root, 'run', '--bundle', bundle, 'cwd'], { as });
-        const outside = find(work, 'ESCAPE-MARKER').concat(find(path.dirname(root), 'ESCAPE-MARKER')).filter((f) => !f.startsWith(rootfs));
+        const outside = find(work, 'ESCAPE-MARKER')
+          .concat(find(path.dirname(root), 'ESCAPE-MARKER'))
+          .filter((f) => !f.startsWith(rootfs));
         expect(outside, `${cwd}: ${r.stdout}${r.stderr}`).toEqual([]);
         if (r.status !== 0) oneLine(r, /process\.cwd|cwd/);
         outcomes.push(`${cwd}: ${r.status === 0 ? r.stdout.trim() : 'refused'}`);
         expect(rootLeftovers(root)).toEqual([]);
       }
-      expect(outcomes.every((o) => o.endsWith('refused')), outcomes.join('\n')).toBe(true);
+      expect(
+        outcomes.every((o) => o.endsWith('refused')),
+        outcomes.join('\n'),
+      ).toBe(true);
     });
 
     it(`exec --cwd /proc/self/fd/N is refused the same way (${as})`, () => {
@@ -95,7 +108,11 @@ describe('kernel file systems mount only on real directories reached without sym
       // /proc -> /dev/x, /dev/x -> /procreal: the /dev tmpfs then hides x,
       // and every maskedPaths/readonlyPaths entry under /proc would miss.
       const { bundle, root, rootfs } = setup(as, 'procredir', (c) => {
-        c.process.args = ['sh', '-c', 'test -w /procreal/sys/kernel/core_pattern && echo WRITABLE; cat /procreal/kcore | head -c 1 | wc -c'];
+        c.process.args = [
+          'sh',
+          '-c',
+          'test -w /procreal/sys/kernel/core_pattern && echo WRITABLE; cat /procreal/kcore | head -c 1 | wc -c',
+        ];
       });
       fs.rmSync(path.join(rootfs, 'proc'), { recursive: true });
       fs.symlinkSync('/dev/x', path.join(rootfs, 'proc'));
@@ -208,8 +225,14 @@ describe('configs too large to exec', () => {
   for (const as of SIDES) {
     it(`200,000 env entries or a 200 KiB argument: one line naming the field and the limit (${as})`, () => {
       const cases: [(c: any) => void, RegExp][] = [
-        [(c) => (c.process.env = Array.from({ length: 200_000 }, (_, i) => `V${i}=${'x'.repeat(20)}`)), /^ch-run-oci: process\.env: .*execve takes at most \d+/],
-        [(c) => (c.process.args = ['echo', 'x'.repeat(200 * 1024)]), /^ch-run-oci: process\.args\[1\]: 204800 bytes, more than the kernel's limit of 131071/],
+        [
+          (c) => (c.process.env = Array.from({ length: 200_000 }, (_, i) => `V${i}=${'x'.repeat(20)}`)),
+          /^ch-run-oci: process\.env: .*execve takes at most \d+/,
+        ],
+        [
+          (c) => (c.process.args = ['echo', 'x'.repeat(200 * 1024)]),
+          /^ch-run-oci: process\.args\[1\]: 204800 bytes, more than the kernel's limit of 131071/,
+        ],
       ];
       for (const [edit, want] of cases) {
         const { bundle, root } = setup(as, 'huge', edit);
@@ -253,12 +276,16 @@ describe('device nodes are usable only when the config allows them', () => {
       expect(outcome(() => {})).toEqual(['open:/dev/zero']);
       expect(outcome((c) => (c.linux.resources = { devices: [{ allow: false, access: 'rwm' }] }))).toEqual(['open:/dev/zero']);
       // One node bound on its own (rootless podman --device): that one opens, the rest stays closed.
-      expect(outcome((c) => {
-        c.mounts.push({ destination: '/myzero', type: 'bind', source: '/dev/zero', options: ['bind'] });
-      })).toEqual(['open:/dev/zero', 'open:/myzero']);
+      expect(
+        outcome((c) => {
+          c.mounts.push({ destination: '/myzero', type: 'bind', source: '/dev/zero', options: ['bind'] });
+        }),
+      ).toEqual(['open:/dev/zero', 'open:/myzero']);
       // Every device allowed (podman --privileged): as before.
       const all = outcome((c) => (c.linux.resources = { devices: [{ allow: true, access: 'rwm' }] }));
-      expect(all).toEqual(as === 'root' ? ['open:/xzero', 'open:/hostdev/zero', 'open:/dev/zero'] : ['open:/hostdev/zero', 'open:/dev/zero']);
+      expect(all).toEqual(
+        as === 'root' ? ['open:/xzero', 'open:/hostdev/zero', 'open:/dev/zero'] : ['open:/hostdev/zero', 'open:/dev/zero'],
+      );
     });
   }
 

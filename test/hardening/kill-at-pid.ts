@@ -13,7 +13,14 @@ import { launchRunner } from '../../src/runner/launch';
 async function main(): Promise<void> {
   const [configFile, bundle, stateDir, pidFile] = process.argv.slice(2);
   const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-  const plan = buildPlan(config, { bundle, rootfs: path.resolve(bundle, config.root.path), stateDir, caller: readCallerIds(), wait: false, preserveFds: 0 });
+  const plan = buildPlan(config, {
+    bundle,
+    rootfs: path.resolve(bundle, config.root.path),
+    stateDir,
+    caller: readCallerIds(),
+    wait: false,
+    preserveFds: 0,
+  });
   await launchRunner(plan, {
     onPid: (pid) => {
       fs.writeFileSync(pidFile, String(pid));

@@ -138,7 +138,8 @@ static int groups(int n, int distinct) {
   printf("ok=%d enomem=%d other=%d\n", ok, nomem, other);
   fflush(stdout);
   char line[16];
-  if (!fgets(line, sizeof line, stdin)) { /* EOF: go on */ }
+  if (!fgets(line, sizeof line, stdin)) { /* EOF: go on */
+  }
   for (int k = 0; k < n; k++) kill(kids[k], SIGKILL);
   while (wait(NULL) > 0) {}
   /* A fresh child: its own list, read back through the supervisor. */
@@ -163,8 +164,14 @@ static int keyprobe(const char *name) {
 }
 
 static int keyadd(const char *name, char **argv) {
-  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0) { perror("join"); return 1; }
-  if (syscall(SYS_add_key, "user", name, "secret", 6, KEY_SPEC_SESSION_KEYRING) < 0) { perror("add_key"); return 1; }
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0) {
+    perror("join");
+    return 1;
+  }
+  if (syscall(SYS_add_key, "user", name, "secret", 6, KEY_SPEC_SESSION_KEYRING) < 0) {
+    perror("add_key");
+    return 1;
+  }
   execvp(argv[0], argv);
   perror("exec");
   return 127;
@@ -178,20 +185,29 @@ static int keyput(const char *name) {
 
 static int reuse_victim(void) {
   unsigned char *p = mmap(VICTIM_ADDR, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (p == MAP_FAILED) { perror("mmap"); return 1; }
+  if (p == MAP_FAILED) {
+    perror("mmap");
+    return 1;
+  }
   memset(p, 0xAA, 4096);
   printf("pid=%d\n", getpid());
   fflush(stdout);
   sleep(6);
   for (int i = 0; i < 4096; i++)
-    if (p[i] != 0xAA) { printf("corrupted\n"); return 0; }
+    if (p[i] != 0xAA) {
+      printf("corrupted\n");
+      return 0;
+    }
   printf("intact\n");
   return 0;
 }
 
 static int reuse_target(void) {
   unsigned char *p = mmap(VICTIM_ADDR, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (p == MAP_FAILED) { perror("mmap"); return 1; }
+  if (p == MAP_FAILED) {
+    perror("mmap");
+    return 1;
+  }
   uid_t *ids = (uid_t *)p;
   getresuid(&ids[0], &ids[1], &ids[2]);
   return 0;

@@ -12,12 +12,12 @@
 
 static int failed;
 #define NONE UINT32_MAX
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-      failed = 1;                                                     \
-    }                                                                 \
+#define CHECK(cond)                                                                                                                        \
+  do {                                                                                                                                     \
+    if (!(cond)) {                                                                                                                         \
+      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                                                               \
+      failed = 1;                                                                                                                          \
+    }                                                                                                                                      \
   } while (0)
 
 static int same(const uint32_t *ids, uint32_t r, uint32_t e, uint32_t s, uint32_t fs) {

@@ -19,14 +19,31 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const struct { const char *name; long nr; } CALLS[] = {
-  { "add_key", SYS_add_key }, { "keyctl", SYS_keyctl }, { "request_key", SYS_request_key },
-  { "bpf", SYS_bpf }, { "unshare", SYS_unshare }, { "ptrace", SYS_ptrace },
-  { "mkdir", SYS_mkdir }, { "getppid", SYS_getppid }, { "getpid", SYS_getpid },
-  { "personality", SYS_personality }, { "chown", SYS_chown }, { "setuid", SYS_setuid },
-  { "getuid", SYS_getuid }, { "socket", SYS_socket }, { "uname", SYS_uname },
-  { "kexec_load", SYS_kexec_load }, { "reboot", SYS_reboot }, { "mount", SYS_mount },
-  { "setns", SYS_setns }, { "clone", SYS_clone }, { "perf_event_open", SYS_perf_event_open },
+static const struct {
+  const char *name;
+  long nr;
+} CALLS[] = {
+  { "add_key", SYS_add_key },
+  { "keyctl", SYS_keyctl },
+  { "request_key", SYS_request_key },
+  { "bpf", SYS_bpf },
+  { "unshare", SYS_unshare },
+  { "ptrace", SYS_ptrace },
+  { "mkdir", SYS_mkdir },
+  { "getppid", SYS_getppid },
+  { "getpid", SYS_getpid },
+  { "personality", SYS_personality },
+  { "chown", SYS_chown },
+  { "setuid", SYS_setuid },
+  { "getuid", SYS_getuid },
+  { "socket", SYS_socket },
+  { "uname", SYS_uname },
+  { "kexec_load", SYS_kexec_load },
+  { "reboot", SYS_reboot },
+  { "mount", SYS_mount },
+  { "setns", SYS_setns },
+  { "clone", SYS_clone },
+  { "perf_event_open", SYS_perf_event_open },
   { "sched_yield", SYS_sched_yield },
 };
 

@@ -29,7 +29,7 @@ function uidOf(user: string): number | undefined {
 function ensureUser(): number {
   for (const user of ['chroci-test', 'chtest']) {
     const uid = uidOf(user);
-    if (uid !== undefined) return (USER = user), uid;
+    if (uid !== undefined) return ((USER = user), uid);
   }
   USER = 'chtest';
   execFileSync('useradd', ['-m', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', USER]);
@@ -45,7 +45,12 @@ beforeAll(() => {
   fs.chmodSync(runner, 0o755);
   driver = path.join(tmp, 'drive.js');
   execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [
-    path.join(REPO, 'test/helpers/drive-runner.ts'), '--bundle', '--platform=node', '--format=cjs', '--log-level=warning', `--outfile=${driver}`,
+    path.join(REPO, 'test/helpers/drive-runner.ts'),
+    '--bundle',
+    '--platform=node',
+    '--format=cjs',
+    '--log-level=warning',
+    `--outfile=${driver}`,
   ]);
   ({ bundle, config: base } = makeBundle(path.join(tmp, 'bundle')));
   fs.writeFileSync(path.join(bundle, 'rootfs/etc/secret'), 'top secret\n');
@@ -144,7 +149,10 @@ describe('runner', () => {
           c.process.cwd = '/work/dir';
         });
         // sh adds PWD and SHLVL of its own; everything else comes from the config.
-        const env = r.out.split('\n').slice(1).filter((l) => l && !/^(PWD|SHLVL|OLDPWD)=/.test(l));
+        const env = r.out
+          .split('\n')
+          .slice(1)
+          .filter((l) => l && !/^(PWD|SHLVL|OLDPWD)=/.test(l));
         expect(r.out.split('\n')[0]).toBe('/work/dir');
         expect(env).toEqual(['A=1', 'B=two words', 'PATH=/bin']);
       });
@@ -167,10 +175,14 @@ describe('runner', () => {
       });
 
       it('masks paths and makes read-only paths and the root read-only', () => {
-        const r = run(as, ['sh', '-c', 'cat /etc/secret; echo "[$?]"; touch /x 2>/dev/null; echo "[$?]"; touch /proc/sys/x 2>/dev/null; echo "[$?]"'], (c) => {
-          c.linux!.maskedPaths = ['/etc/secret', '/does/not/exist'];
-          c.root.readonly = true;
-        });
+        const r = run(
+          as,
+          ['sh', '-c', 'cat /etc/secret; echo "[$?]"; touch /x 2>/dev/null; echo "[$?]"; touch /proc/sys/x 2>/dev/null; echo "[$?]"'],
+          (c) => {
+            c.linux!.maskedPaths = ['/etc/secret', '/does/not/exist'];
+            c.root.readonly = true;
+          },
+        );
         expect(r.out).toBe('[0]\n[1]\n[1]\n');
       });
 
@@ -228,7 +240,13 @@ describe('runner', () => {
           c.hostname = 'exec-box';
         };
         const r = run(as, ['sh', '-c', script], edit, {
-          env: { EXEC: JSON.stringify(['sh', '-c', 'cat /tmp/pid1 /tmp/h; readlink /proc/self/ns/pid | cmp - /tmp/ns && echo same-pidns; pwd; id -u; exit 4']) },
+          env: {
+            EXEC: JSON.stringify([
+              'sh',
+              '-c',
+              'cat /tmp/pid1 /tmp/h; readlink /proc/self/ns/pid | cmp - /tmp/ns && echo same-pidns; pwd; id -u; exit 4',
+            ]),
+          },
         });
         expect(r.err).toBe('');
         expect(r.out).toBe('1\nexec-box\nsame-pidns\n/\n0\n');
@@ -289,9 +307,15 @@ describe('runner', () => {
 
   it('joins a namespace given by path; /sys falls back to a read-only bind', () => {
     const hostNet = fs.readlinkSync('/proc/self/ns/net');
-    const r = run('root', ['sh', '-c', 'readlink /proc/self/ns/net; ls /sys/class/net | grep -c lo; touch /sys/x 2>/dev/null; echo "[$?]"'], (c) => {
-      c.linux!.namespaces = c.linux!.namespaces!.map((ns) => (ns.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : ns));
-    });
+    const r = run(
+      'root',
+      ['sh', '-c', 'readlink /proc/self/ns/net; ls /sys/class/net | grep -c lo; touch /sys/x 2>/dev/null; echo "[$?]"'],
+      (c) => {
+        c.linux!.namespaces = c.linux!.namespaces!.map((ns) =>
+          ns.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : ns,
+        );
+      },
+    );
     expect(r.err).toBe('');
     expect(r.out).toBe(`${hostNet}\n1\n[1]\n`);
   });

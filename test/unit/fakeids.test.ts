@@ -8,11 +8,20 @@ import { expect, it } from 'vitest';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
-it('the set*id rules and the shared group lists behave as the kernel\'s', () => {
+it("the set*id rules and the shared group lists behave as the kernel's", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fakeids-'));
   try {
     const exe = path.join(dir, 'fakeids-test');
-    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', exe, path.join(REPO, 'test/helpers/fakeids-test.c'), path.join(REPO, 'src/runner/fakeids.c')]);
+    execFileSync('cc', [
+      '-O2',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-o',
+      exe,
+      path.join(REPO, 'test/helpers/fakeids-test.c'),
+      path.join(REPO, 'src/runner/fakeids.c'),
+    ]);
     const r = spawnSync(exe, { encoding: 'utf8' });
     expect(r.stdout).toBe('fakeids: all checks passed\n');
     expect(r.status).toBe(0);

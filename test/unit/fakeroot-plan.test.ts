@@ -81,7 +81,7 @@ describe('planFakeroot', () => {
     expect(stderr.join('')).toMatch(/fakeroot: not available on riscv64/);
   });
 
-  it('with the config\'s own linux.seccomp: ours is still installed (the profile goes on top of it)', () => {
+  it("with the config's own linux.seccomp: ours is still installed (the profile goes on top of it)", () => {
     const c = config(undefined, { linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } } as never);
     expect(planFakeroot(c, single, 'x64')).toBeDefined();
   });
@@ -96,7 +96,7 @@ describe('in the runner plan', () => {
     wait: false,
     preserveFds: 0,
   });
-  it('single-id caller: a seccomp record holding the program as hex, and the supervisor\'s rules', () => {
+  it("single-id caller: a seccomp record holding the program as hex, and the supervisor's rules", () => {
     const plan = buildPlan(config(), ctx(false, '0 0 4294967295'));
     const recs = planRecords(plan);
     const rec = recs.find((r) => r[0] === 'seccomp');

@@ -23,7 +23,9 @@ describe('hostSourceFor', () => {
     expect(hostSourceFor({ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }, 'f', lookup)).toMatchObject({ path: '/dev/fuse' });
   });
   it('else the host node with that type and number (podman --device /dev/null:/dev/xnull)', () => {
-    expect(hostSourceFor({ type: 'c', path: '/dev/xnull', major: 1, minor: 3, fileMode: 8630 }, 'f', lookup)).toMatchObject({ path: '/dev/null' });
+    expect(hostSourceFor({ type: 'c', path: '/dev/xnull', major: 1, minor: 3, fileMode: 8630 }, 'f', lookup)).toMatchObject({
+      path: '/dev/null',
+    });
     expect(hostSourceFor({ type: 'u', path: '/dev/tun', major: 10, minor: 200 }, 'f', lookup)).toMatchObject({ path: '/dev/net/tun' });
   });
   it('does not take a node of the other type or number at the same path', () => {
@@ -32,20 +34,40 @@ describe('hostSourceFor', () => {
     );
   });
   it('names the field when major/minor are missing or the type is a fifo', () => {
-    expect(() => hostSourceFor({ type: 'c', path: '/dev/x' }, 'linux.devices[2] /dev/x', lookup)).toThrow('linux.devices[2] /dev/x: type c needs major and minor');
-    expect(() => hostSourceFor({ type: 'p', path: '/dev/p' }, 'linux.devices[0] /dev/p', lookup)).toThrow(/linux\.devices\[0\] \/dev\/p: a fifo device/);
+    expect(() => hostSourceFor({ type: 'c', path: '/dev/x' }, 'linux.devices[2] /dev/x', lookup)).toThrow(
+      'linux.devices[2] /dev/x: type c needs major and minor',
+    );
+    expect(() => hostSourceFor({ type: 'p', path: '/dev/p' }, 'linux.devices[0] /dev/p', lookup)).toThrow(
+      /linux\.devices\[0\] \/dev\/p: a fifo device/,
+    );
   });
 });
 
 describe('deviceSteps', () => {
-  const dests = (c: unknown) => deviceSteps(c as OciConfig, lookup).map((s) => (s.op === 'bind' ? `${s.source}=>${s.dest}` : s.op === 'symlink' ? `${s.path}->${s.target}` : s.op));
+  const dests = (c: unknown) =>
+    deviceSteps(c as OciConfig, lookup).map((s) =>
+      s.op === 'bind' ? `${s.source}=>${s.dest}` : s.op === 'symlink' ? `${s.path}->${s.target}` : s.op,
+    );
   it('the default set, then the configured devices as binds onto files', () => {
-    const steps = deviceSteps({ linux: { devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }] } } as unknown as OciConfig, lookup);
+    const steps = deviceSteps(
+      { linux: { devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }] } } as unknown as OciConfig,
+      lookup,
+    );
     expect(steps.filter((s) => s.op === 'bind').map((s) => s.op === 'bind' && s.dest)).toEqual([
-      '/dev/null', '/dev/zero', '/dev/full', '/dev/tty', '/dev/random', '/dev/urandom', '/dev/fuse',
+      '/dev/null',
+      '/dev/zero',
+      '/dev/full',
+      '/dev/tty',
+      '/dev/random',
+      '/dev/urandom',
+      '/dev/fuse',
     ]);
     expect(steps.find((s) => s.op === 'bind' && s.dest === '/dev/fuse')).toMatchObject({
-      source: '/dev/fuse', recursive: false, kind: 'file', attrs: 0, device: { type: 'c', major: 10, minor: 229 },
+      source: '/dev/fuse',
+      recursive: false,
+      kind: 'file',
+      attrs: 0,
+      device: { type: 'c', major: 10, minor: 229 },
     });
   });
   it('a configured device replaces the default one at its path, once', () => {
@@ -77,18 +99,32 @@ describe('devicePolicy (linux.resources.devices, read as the device cgroup does)
     }
   });
   it('allows what a later rule allows; the last matching rule decides', () => {
-    const p = devicePolicy([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }]);
+    const p = devicePolicy([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
+    ]);
     expect([p.allowsAll, p.allows(fuse), p.allows(disk)]).toEqual([false, true, false]);
-    const q = devicePolicy([{ allow: true, type: 'c', major: 10, access: 'rw' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rw' }]);
+    const q = devicePolicy([
+      { allow: true, type: 'c', major: 10, access: 'rw' },
+      { allow: false, type: 'c', major: 10, minor: 229, access: 'rw' },
+    ]);
     expect([q.allows(fuse), q.allows({ type: 'c', major: 10, minor: 200 })]).toEqual([false, true]);
   });
   it('an mknod-only rule does not open a device', () => {
     expect(devicePolicy([{ allow: true, type: 'c', major: 10, minor: 229, access: 'm' }]).allows(fuse)).toBe(false);
   });
   it('"allow all" (podman --privileged) allows every device, unless a deny follows', () => {
-    expect(devicePolicy([{ allow: false, access: 'rwm' }, { allow: true, access: 'rwm' }]).allowsAll).toBe(true);
+    expect(
+      devicePolicy([
+        { allow: false, access: 'rwm' },
+        { allow: true, access: 'rwm' },
+      ]).allowsAll,
+    ).toBe(true);
     expect(devicePolicy([{ allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' }]).allowsAll).toBe(true);
-    const p = devicePolicy([{ allow: true, access: 'rwm' }, { allow: false, type: 'b', major: 8, access: 'rwm' }]);
+    const p = devicePolicy([
+      { allow: true, access: 'rwm' },
+      { allow: false, type: 'b', major: 8, access: 'rwm' },
+    ]);
     expect([p.allowsAll, p.allows(fuse), p.allows(disk)]).toEqual([false, true, false]);
   });
 });

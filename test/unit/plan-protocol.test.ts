@@ -35,21 +35,35 @@ beforeAll(() => {
   dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-dump-'));
   dump = path.join(dumpDir, 'plan-dump');
   const repo = path.resolve(__dirname, '..', '..');
-  execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', dump, path.join(repo, 'test/helpers/plan-dump.c'), path.join(repo, 'src/runner/plan.c')]);
+  execFileSync('cc', [
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-o',
+    dump,
+    path.join(repo, 'test/helpers/plan-dump.c'),
+    path.join(repo, 'src/runner/plan.c'),
+  ]);
 });
 afterAll(() => fs.rmSync(dumpDir, { recursive: true, force: true }));
 
 function readByRunner(wire: Buffer): PlanRecord[] {
   const r = spawnSync(dump, { input: wire, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`the runner's parser refused the plan: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as PlanRecord);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as PlanRecord);
 }
 
 describe('encodePlan', () => {
   it('is NUL-separated records: tag, count, args', () => {
-    expect(encodeRecords([['v', '1'], ['wait'], ['env', '', 'A=b']]).toString()).toBe('v\x001\x001\x00wait\x000\x00env\x002\x00\x00A=b\x00');
+    expect(encodeRecords([['v', '1'], ['wait'], ['env', '', 'A=b']]).toString()).toBe(
+      'v\x001\x001\x00wait\x000\x00env\x002\x00\x00A=b\x00',
+    );
   });
-  it('the runner\'s own parser reads back exactly these records, empty arguments and newlines kept', () => {
+  it("the runner's own parser reads back exactly these records, empty arguments and newlines kept", () => {
     const recs = planRecords(plan);
     expect(readByRunner(encodePlan(plan))).toEqual(recs);
     expect(recs.find((r) => r[0] === 'args')).toEqual(['args', 'sh', '-c', 'echo "a\nb"', '']);
@@ -108,13 +122,21 @@ describe('exec plan', () => {
       gidMap: parseIdMap('0 1000 1'),
       setgroups: false,
     };
-    const p = buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [7] } }, view, { wait: false, preserveFds: 0 });
+    const p = buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [7] } }, view, {
+      wait: false,
+      preserveFds: 0,
+    });
     const recs = planRecords(p);
     expect(recs.filter((r) => r[0] === 'join').map((r) => r[2])).toEqual([
-      '/proc/42/ns/user', '/proc/42/ns/uts', '/proc/42/ns/pid', '/proc/42/ns/mnt',
+      '/proc/42/ns/user',
+      '/proc/42/ns/uts',
+      '/proc/42/ns/pid',
+      '/proc/42/ns/mnt',
     ]);
     const tags = recs.map((r) => r[0]);
     for (const t of ['fifo', 'unshare', 'uidmap', 'rootfs', 'bind', 'fs', 'groups']) expect(tags).not.toContain(t);
-    expect(() => buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 5, gid: 0 } }, view, { wait: false, preserveFds: 0 })).toThrow(/^process\.user\.uid: 5 is not mapped in the container/);
+    expect(() => buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 5, gid: 0 } }, view, { wait: false, preserveFds: 0 })).toThrow(
+      /^process\.user\.uid: 5 is not mapped in the container/,
+    );
   });
 });

@@ -19,7 +19,7 @@ const ERRNO = 0x00050000;
 const ALLOW = 0x7fff0000;
 
 describe('actionValue', () => {
-  it('gives libseccomp\'s values, with errnoRet (EPERM when absent) for ERRNO and TRACE', () => {
+  it("gives libseccomp's values, with errnoRet (EPERM when absent) for ERRNO and TRACE", () => {
     expect(actionValue('SCMP_ACT_ALLOW', undefined, 'f')).toBe(ALLOW);
     expect(actionValue('SCMP_ACT_ERRNO', 38, 'f')).toBe(ERRNO | 38);
     expect(actionValue('SCMP_ACT_ERRNO', undefined, 'f')).toBe(ERRNO | 1);
@@ -70,15 +70,42 @@ describe('planProfile', () => {
   it('ANDs conditions on distinct arguments in one rule, as runc', () => {
     const p = planProfile({
       defaultAction: 'SCMP_ACT_ALLOW',
-      syscalls: [{ names: ['clone'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 2, value: 0xff, valueTwo: 3, op: 'SCMP_CMP_MASKED_EQ' }] }],
+      syscalls: [
+        {
+          names: ['clone'],
+          action: 'SCMP_ACT_ERRNO',
+          args: [
+            { index: 0, value: 1, op: 'SCMP_CMP_EQ' },
+            { index: 2, value: 0xff, valueTwo: 3, op: 'SCMP_CMP_MASKED_EQ' },
+          ],
+        },
+      ],
     })!;
-    expect(p.rules).toEqual([{ action: ERRNO | 1, name: 'clone', conds: [{ index: 0, op: 4, a: 1n, b: 0n }, { index: 2, op: 7, a: 255n, b: 3n }] }]);
+    expect(p.rules).toEqual([
+      {
+        action: ERRNO | 1,
+        name: 'clone',
+        conds: [
+          { index: 0, op: 4, a: 1n, b: 0n },
+          { index: 2, op: 7, a: 255n, b: 3n },
+        ],
+      },
+    ]);
   });
 
   it('ORs conditions naming one argument twice (one rule each), as runc', () => {
     const p = planProfile({
       defaultAction: 'SCMP_ACT_ALLOW',
-      syscalls: [{ names: ['personality', 'x'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 8, op: 'SCMP_CMP_EQ' }] }],
+      syscalls: [
+        {
+          names: ['personality', 'x'],
+          action: 'SCMP_ACT_ERRNO',
+          args: [
+            { index: 0, value: 1, op: 'SCMP_CMP_EQ' },
+            { index: 0, value: 8, op: 'SCMP_CMP_EQ' },
+          ],
+        },
+      ],
     })!;
     expect(p.rules.map((r) => [r.name, r.conds.map((c) => c.a)])).toEqual([
       ['personality', [1n]],
@@ -89,7 +116,10 @@ describe('planProfile', () => {
   });
 
   it('skips names no architecture has (a line break would forge a runner report line)', () => {
-    const p = planProfile({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x\npid 1', 'mkdir', 'a b'], action: 'SCMP_ACT_ERRNO' }] })!;
+    const p = planProfile({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['x\npid 1', 'mkdir', 'a b'], action: 'SCMP_ACT_ERRNO' }],
+    })!;
     expect(p.rules.map((r) => r.name)).toEqual(['mkdir']);
   });
 
@@ -103,10 +133,32 @@ describe('planProfile', () => {
   });
 
   it.each<[string, Seccomp, string]>([
-    ['an argument past the sixth', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_KILL', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] }, 'linux.seccomp.syscalls[0].args[0].index: 6 is not an argument (0-5)'],
-    ['a value JSON cannot carry exactly', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_KILL', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }] }, `linux.seccomp.syscalls[0].args[0].value: ${2 ** 60} cannot be used exactly (values above 2^53-1 lose precision in JSON)`],
-    ['an empty syscall name', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [''], action: 'SCMP_ACT_KILL' }] }, 'linux.seccomp.syscalls[0].names: an empty name is not a syscall'],
-    ['an architecture libseccomp 2.5 lacks', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] }, 'linux.seccomp.architectures[0]: SCMP_ARCH_M68K is not supported (libseccomp 2.5 does not know it)'],
+    [
+      'an argument past the sixth',
+      {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['x'], action: 'SCMP_ACT_KILL', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }],
+      },
+      'linux.seccomp.syscalls[0].args[0].index: 6 is not an argument (0-5)',
+    ],
+    [
+      'a value JSON cannot carry exactly',
+      {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['x'], action: 'SCMP_ACT_KILL', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }],
+      },
+      `linux.seccomp.syscalls[0].args[0].value: ${2 ** 60} cannot be used exactly (values above 2^53-1 lose precision in JSON)`,
+    ],
+    [
+      'an empty syscall name',
+      { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [''], action: 'SCMP_ACT_KILL' }] },
+      'linux.seccomp.syscalls[0].names: an empty name is not a syscall',
+    ],
+    [
+      'an architecture libseccomp 2.5 lacks',
+      { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] },
+      'linux.seccomp.architectures[0]: SCMP_ARCH_M68K is not supported (libseccomp 2.5 does not know it)',
+    ],
     ['NOTIFY', { defaultAction: 'SCMP_ACT_NOTIFY' }, 'linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported'],
   ])('refuses %s', (_n, s, msg) => {
     expect(() => planProfile(s)).toThrow(new UserError(msg));
@@ -128,7 +180,13 @@ describe('the profile records', () => {
       defaultAction: 'SCMP_ACT_ERRNO',
       architectures: ['SCMP_ARCH_X86'],
       flags: ['SECCOMP_FILTER_FLAG_LOG'],
-      syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 9007199254740991, valueTwo: 2, op: 'SCMP_CMP_MASKED_EQ' }] }],
+      syscalls: [
+        {
+          names: ['getppid'],
+          action: 'SCMP_ACT_ALLOW',
+          args: [{ index: 1, value: 9007199254740991, valueTwo: 2, op: 'SCMP_CMP_MASKED_EQ' }],
+        },
+      ],
     })!;
     const view = { pid: 5, namespaces: [], uidMap: parseIdMap('0 0 10'), gidMap: parseIdMap('0 0 10'), setgroups: true };
     const plan = { ...buildExecPlan({ args: ['sh'], cwd: '/' } as never, view, { wait: false, preserveFds: 0 }), profile: p };
@@ -164,12 +222,16 @@ describe('the profile records', () => {
     expect(tags.indexOf('scmp-rule')).toBeLessThan(tags.indexOf('args'));
   });
 
-  it('reach exec too: the container\'s profile', () => {
+  it("reach exec too: the container's profile", () => {
     const view = { pid: 5, namespaces: [], uidMap: parseIdMap('0 0 10'), gidMap: parseIdMap('0 0 10'), setgroups: true };
-    const tags = planRecords(buildExecPlan({ args: ['sh'], cwd: '/' } as never, view, { seccomp: config.linux!.seccomp, wait: false, preserveFds: 0 })).map((r) => r[0]);
+    const tags = planRecords(
+      buildExecPlan({ args: ['sh'], cwd: '/' } as never, view, { seccomp: config.linux!.seccomp, wait: false, preserveFds: 0 }),
+    ).map((r) => r[0]);
     expect(tags).toContain('scmp-default');
     expect(tags).toContain('scmp-rule');
-    expect(planRecords(buildExecPlan({ args: ['sh'], cwd: '/' } as never, view, { wait: false, preserveFds: 0 })).map((r) => r[0])).not.toContain('scmp-default');
+    expect(
+      planRecords(buildExecPlan({ args: ['sh'], cwd: '/' } as never, view, { wait: false, preserveFds: 0 })).map((r) => r[0]),
+    ).not.toContain('scmp-default');
   });
 });
 
@@ -216,20 +278,27 @@ describe('planSysctls', () => {
     });
   });
 
-  it('refuses a joined namespace that is the caller\'s own', () => {
+  it("refuses a joined namespace that is the caller's own", () => {
     const c = cfg({ 'net.ipv4.ip_forward': '1' }, [{ type: 'network', path: '/proc/self/ns/net' }]);
     expect(() => planSysctls(c, [{ type: 'network', path: '/proc/self/ns/net' }])).toThrow(
-      new UserError('linux.sysctl net.ipv4.ip_forward', 'not allowed in the caller\'s own network namespace (/proc/self/ns/net)'),
+      new UserError('linux.sysctl net.ipv4.ip_forward', "not allowed in the caller's own network namespace (/proc/self/ns/net)"),
     );
   });
 
   it('refuses what the policy refuses (a guard next to the writes)', () => {
-    expect(() => planSysctls(cfg({ 'vm.swappiness': '1' }, []), [])).toThrow(/linux.sysctl vm.swappiness: not in a namespace of the container's own/);
+    expect(() => planSysctls(cfg({ 'vm.swappiness': '1' }, []), [])).toThrow(
+      /linux.sysctl vm.swappiness: not in a namespace of the container's own/,
+    );
     expect(() => planSysctls(cfg({ 'kernel.shmmax': '1' }, []), [])).toThrow(/shares the ipc namespace with the host/);
   });
 
   it('kernel.hostname wins over the hostname field in the plan', () => {
-    const c = { ...cfg({ 'kernel.hostname': 'fromsysctl' }, [{ type: 'uts' }]), hostname: 'field', root: { path: 'r' }, process: { args: ['sh'], cwd: '/' } } as unknown as OciConfig;
+    const c = {
+      ...cfg({ 'kernel.hostname': 'fromsysctl' }, [{ type: 'uts' }]),
+      hostname: 'field',
+      root: { path: 'r' },
+      process: { args: ['sh'], cwd: '/' },
+    } as unknown as OciConfig;
     const caller = { euid: 0, egid: 0, uidMap: parseIdMap('0 0 4294967295'), gidMap: parseIdMap('0 0 4294967295'), canSetIds: true };
     expect(buildPlan(c, { bundle: '/b', rootfs: '/b/r', stateDir: '/s', caller, wait: false, preserveFds: 0 }).hostname).toBe('fromsysctl');
   });
@@ -247,7 +316,10 @@ describe('the schema', () => {
           defaultErrnoRet: null,
           architectures: null,
           flags: null,
-          syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: null, errnoRet: null, comment: '', includes: {}, excludes: {} }, { names: null, action: 'SCMP_ACT_ALLOW' }],
+          syscalls: [
+            { names: ['read'], action: 'SCMP_ACT_ALLOW', args: null, errnoRet: null, comment: '', includes: {}, excludes: {} },
+            { names: null, action: 'SCMP_ACT_ALLOW' },
+          ],
         },
       },
     };

@@ -81,7 +81,10 @@ describe('the generated validators', () => {
   // src/spec/generated/validators.js is what the product runs; it must say
   // exactly what the schemas say (made by the build: npm run build, or node scripts/gen-validators.mjs).
   beforeAll(() => {
-    expect(fs.existsSync(path.join(REPO, 'src/spec/generated/validators.js')), 'src/spec/generated/validators.js is missing: npm run build').toBe(true);
+    expect(
+      fs.existsSync(path.join(REPO, 'src/spec/generated/validators.js')),
+      'src/spec/generated/validators.js is missing: npm run build',
+    ).toBe(true);
     useValidators(undefined);
   });
 

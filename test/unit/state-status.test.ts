@@ -156,7 +156,7 @@ describe('deriveStatus', () => {
 });
 
 describe('stateJson', () => {
-  it('prints the runtime-spec state with runc\'s extra fields', () => {
+  it("prints the runtime-spec state with runc's extra fields", () => {
     const out = stateJson(record({ pid: 77, annotations: { k: 'v' }, ns: { net: 'x' }, secret: 1 }), 'running');
     expect(out).toEqual({
       ociVersion: '1.0.2',

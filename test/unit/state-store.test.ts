@@ -213,12 +213,15 @@ describe('StateStore across processes', () => {
       const kids = Array.from({ length: 6 }, () =>
         spawn(process.execPath, [stateChild(), 'exclusive', root, 'c1', at], { stdio: ['ignore', 'pipe', 'pipe'] }),
       );
-      const outs = kids.map((k) => new Promise<string>((resolve) => {
-        let text = '';
-        k.stdout!.on('data', (d) => (text += d));
-        k.stderr!.on('data', (d) => (text += d));
-        k.on('close', () => resolve(text));
-      }));
+      const outs = kids.map(
+        (k) =>
+          new Promise<string>((resolve) => {
+            let text = '';
+            k.stdout!.on('data', (d) => (text += d));
+            k.stderr!.on('data', (d) => (text += d));
+            k.on('close', () => resolve(text));
+          }),
+      );
       const codes = await Promise.all(kids.map(exited));
       const texts = await Promise.all(outs);
       expect(codes, texts.join('')).toEqual(kids.map(() => 0));
