@@ -94,6 +94,21 @@ static void set_propagation(int mnt, unsigned long long prop, const char *dest) 
 /* Why a mount attempt failed: the call, for the message. */
 static const char *failed;
 
+/* Attaches the detached mount MNT at DEST (resolved in the rootfs, made when
+ * missing) and sets its propagation; MNT, or -1 with errno (MNT closed). */
+static int attach_at(int mnt, const char *dest, enum create_kind create, int nofollow, unsigned long long prop) {
+  int fd = dest_fd("mount", dest, create, nofollow);
+  int rc = attach(mnt, fd);
+  int err = errno;
+  close(fd);
+  if (rc < 0) {
+    close(mnt);
+    return errno = err, failed = "attach", -1;
+  }
+  set_propagation(mnt, prop, dest);
+  return mnt;
+}
+
 /* bind SRC DEST ATTRS PROP REC KIND NOFOLLOW DEV
  * A clone of SRC (recursive with REC=1) with ATTRS (MOUNT_ATTR_*) added while
  * detached, attached at DEST. KIND: dir, file, or auto (what SRC is). DEV
@@ -119,16 +134,7 @@ static int try_bind(const struct rec *r) {
   if (attrs && setattr_fd(tree, attrs, 0, rec) < 0) die(errno, "mount", "set flags on %s", dest);
   enum create_kind create = CREATE_DIR;
   if (!strcmp(kind, "file") || (!strcmp(kind, "auto") && !S_ISDIR(st.st_mode))) create = CREATE_FILE;
-  int fd = dest_fd("mount", dest, create, nofollow);
-  if (attach(tree, fd) < 0) {
-    int err = errno;
-    close(fd);
-    close(tree);
-    return errno = err, failed = "attach", -1;
-  }
-  close(fd);
-  set_propagation(tree, num(r->argv[3]), dest);
-  return tree;
+  return attach_at(tree, dest, create, nofollow, num(r->argv[3]));
 }
 
 /* The first message the file system left on its fs_context, if any. */
@@ -182,16 +188,7 @@ static int try_fs(const struct rec *r) {
   } else if ((mnt = fresh(type, src, r->argv + 6, r->argc - 6, (unsigned int)num(r->argv[3]))) < 0) {
     return failed = "create", -1;
   }
-  int fd = dest_fd("mount", dest, CREATE_DIR, nofollow);
-  if (attach(mnt, fd) < 0) {
-    int err = errno;
-    close(fd);
-    close(mnt);
-    return errno = err, failed = "attach", -1;
-  }
-  close(fd);
-  set_propagation(mnt, num(r->argv[4]), dest);
-  return mnt;
+  return attach_at(mnt, dest, CREATE_DIR, nofollow, num(r->argv[4]));
 }
 
 static void __attribute__((noreturn)) mount_failed(const struct rec *r, int err) {
