@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     globalSetup: ['test/setup.ts'],
+    setupFiles: ['test/yield.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration tests share the state roots and the test user; files run in parallel, tests in a file in order.

@@ -9,6 +9,7 @@ export default defineConfig({
     root: `${__dirname}/../..`,
     include: ['test/clients/**/*.test.ts'],
     globalSetup: ['test/clients/setup.ts'],
+    setupFiles: ['test/yield.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Files run in parallel (one per client and user); tests in a file in order,

@@ -9,6 +9,7 @@ export default defineConfig({
     root: `${__dirname}/../..`,
     include: ['test/hardening/**/*.test.ts'],
     globalSetup: ['test/hardening/setup.ts'],
+    setupFiles: ['test/yield.ts'],
     testTimeout: 600_000,
     hookTimeout: 300_000,
     fileParallelism: false,
