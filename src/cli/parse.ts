@@ -5,7 +5,7 @@
 import yargs from 'yargs/yargs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UserError } from '../errors';
-import { VERSION, SPEC_VERSION } from '../version';
+import { versionText } from '../version';
 import { configureFromArgs, verb as verbOf } from './verb';
 
 type Args = ArgumentsCamelCase<Record<string, unknown>>;
@@ -138,10 +138,10 @@ export function buildCli(fullArgv: string[]): Argv {
         .option('detach', { alias: 'd', type: 'boolean', describe: 'return once the process runs' })
         .option('pid-file', { type: 'string', describe: 'write the process id here', requiresArg: true })
         .option('cwd', { type: 'string', describe: 'working directory in the container', requiresArg: true })
-        .option('env', { alias: 'e', type: 'string', array: true, describe: 'NAME=VALUE added to the environment', requiresArg: true })
+        .option('env', { alias: 'e', type: 'string', array: true, nargs: 1, describe: 'NAME=VALUE added to the environment', requiresArg: true })
         .option('user', { alias: 'u', type: 'string', describe: 'UID[:GID] in the container', requiresArg: true })
-        .option('additional-gids', { alias: 'g', type: 'string', array: true, describe: 'supplementary group ids', requiresArg: true })
-        .option('cap', { alias: 'c', type: 'string', array: true, describe: 'add a capability', requiresArg: true })
+        .option('additional-gids', { alias: 'g', type: 'string', array: true, nargs: 1, describe: 'supplementary group ids', requiresArg: true })
+        .option('cap', { alias: 'c', type: 'string', array: true, nargs: 1, describe: 'add a capability', requiresArg: true })
         .option('no-new-privs', { type: 'boolean', describe: 'set no_new_privs' })
         .option('preserve-fds', { type: 'string', default: '0', describe: 'pass this many extra fds (from 3)', requiresArg: true })
         .option('tty', { alias: 't', type: 'boolean', describe: 'terminal (not supported: an error)' })
@@ -158,7 +158,7 @@ export function buildCli(fullArgv: string[]): Argv {
     .demandCommand(1, 'a command is required (see --help)')
     .recommendCommands()
     .strict()
-    .version('version', 'print the version', `ch-run-oci version ${VERSION}\nspec: ${SPEC_VERSION}`)
+    .version('version', 'print the version, commit and spec version', versionText())
     .alias('version', 'v')
     .help('help')
     .alias('help', 'h')

@@ -200,11 +200,19 @@ function releaseFifo(fifo: string, record: ContainerRecord, keepOpen: boolean): 
   if (!keepOpen) fs.closeSync(fd);
 }
 
-/** kill: signal the container process (or, with all, every process of it). */
+/**
+ * kill: signal the container process (or, with all, every process of it).
+ * The wording is runc's: containerd's shim reads "container not running"
+ * (and "does not exist") as "already gone" and anything else as a failure.
+ * With all, a stopped container is no error (runc 1.1 neither): the shim
+ * sends `kill --all ID 9` after the init of a container without its own pid
+ * namespace has exited, to reach what is left.
+ */
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const { record, status } = observe(store, id);
   if (status !== 'created' && status !== 'running') {
-    throw new UserError(`container "${id}"`, `cannot send a signal: container is not running (status ${status})`);
+    if (all && status === 'stopped') return;
+    throw new UserError(`container "${id}"`, `container not running (status ${status})`);
   }
   const pids = all ? containerProcesses(record) : [record.pid!];
   for (const pid of pids) {
@@ -221,7 +229,7 @@ export function killContainer(store: StateStore, id: string, signal: number, all
  * never ran the user program, as in runc); a running one only with force.
  */
 export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
-  if (!store.exists(id)) {
+  if (!store.exists(id) || store.foreign(id)) {
     if (force) return;
     throw new UserError(`container "${id}"`, 'does not exist');
   }

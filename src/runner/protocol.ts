@@ -88,6 +88,8 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   // Installed after the ids are set (the filter would fake the runner's own calls).
   const fr = (plan as Partial<Plan>).fakeroot;
   if (fr) r.push(['seccomp', fr.program.toString('hex')], ['fakeids', ...fr.idRules.map(idRuleText)]);
+  // Looked up after pivot_root (create) or the mount-namespace join (exec): the container's own file.
+  if (p.homeFromPasswd) r.push(['home', String(plan.ids.uid)]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
 }

@@ -137,12 +137,40 @@ export class StateStore {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        if (this.exists(id)) return { ...placeholder(id), ...this.lockHolder(id) };
+        if (this.exists(id) && !holdsForeignFiles(dir)) return { ...placeholder(id), ...this.lockHolder(id) };
+        if (this.exists(id)) notOurs(dir);
         throw new UserError(`container "${id}"`, 'does not exist');
       }
       throw new UserError(`container "${id}"`, `cannot read ${file}: ${errnoText(err)}`);
     }
-    return parseRecord(id, file, text);
+    const rec = parseRecord(id, file, text);
+    if (!isOurRecord(rec)) {
+      notOurs(dir);
+      throw new UserError(`container "${id}"`, 'does not exist');
+    }
+    return rec;
+  }
+
+  /**
+   * Whether the id names another runtime's state directory. Docker gives
+   * every runtime one state root (…/runtime-runc/moby), so runc's and crun's
+   * directories sit beside ours: to every verb they are containers that do
+   * not exist, and nothing of them is touched.
+   */
+  foreign(id: string): boolean {
+    const dir = this.dir(id);
+    const file = path.join(dir, STATE_FILE);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return this.exists(id) && holdsForeignFiles(dir);
+    }
+    try {
+      return !isOurRecord(parseRecord(id, file, text));
+    } catch {
+      return false; // corrupt: ours, and reported as such by read()
+    }
   }
 
   /** Ids of all containers, sorted (lock directories and stray files are not containers). */
@@ -317,6 +345,31 @@ function breakDeadLock(lockfilePath: string): boolean {
 
 function placeholder(id: string): ContainerRecord {
   return { ociVersion: '', id, bundle: '', rootfs: '', created: '', owner: '', annotations: {} };
+}
+
+/**
+ * Our record has string bundle, rootfs and created fields and the id of its
+ * directory; runc's state.json (id, init_process_pid, config, …) has no
+ * bundle or rootfs.
+ */
+function isOurRecord(rec: ContainerRecord): boolean {
+  return typeof rec.bundle === 'string' && typeof rec.rootfs === 'string' && typeof rec.created === 'string';
+}
+
+/**
+ * Before its first state.json a directory of ours holds nothing but the
+ * temp file of that write; crun's holds `status` and `config.json`.
+ */
+function holdsForeignFiles(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).some((n) => !/^\.state\.json\.\d+\.\d+\.tmp$/.test(n));
+  } catch {
+    return false;
+  }
+}
+
+function notOurs(dir: string): void {
+  log.debug(`${dir}: not a ch-run-oci state directory (another runtime's?); skipped`);
 }
 
 function parseRecord(id: string, file: string, text: string): ContainerRecord {

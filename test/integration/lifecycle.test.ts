@@ -261,9 +261,11 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     expect(r.stderr).toBe('');
     const [uid, gid, cwd, host, pid1, env, fds] = r.stdout.split('\n');
     expect([uid, gid, cwd, host, pid1]).toEqual(['0', '0', '/work/dir', 'boxy', '1']);
-    // Exactly the config's variables, plus what the shell itself sets.
+    // Exactly the config's variables, plus what the shell itself sets and
+    // HOME from the image's /etc/passwd (the config has none, as runc does).
     const names = env.trim().split(/ (?=[A-Z_]+=)/).map((v) => v.split('=')[0]);
-    expect(names.filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n))).toEqual(['FOO', 'PATH']);
+    expect(names.filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n))).toEqual(['FOO', 'HOME', 'PATH']);
+    expect(env).toContain('HOME=/root');
     expect(env).toContain('FOO=bar baz');
     expect(env).not.toContain('LEAK_ME');
     // ls's own directory fd (3) is the only one beyond stdio.
