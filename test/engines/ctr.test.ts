@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IMAGE, ctr, ctrArgv, ctrRun, ctrRunArgv, needsFeature, onTerminal, scratchDir, show, uniq, waitFor } from './helpers';
+import { IMAGE, IS_CRUN, ctr, ctrArgv, ctrRun, ctrRunArgv, needsFeature, onTerminal, scratchDir, show, uniq, waitFor } from './helpers';
 
 const created: string[] = [];
 function name(prefix: string): string {
@@ -50,7 +50,8 @@ describe('ctr run', () => {
   it('a missing executable fails the run, naming it', () => {
     const r = ctrRun(['--rm', IMAGE, name('noexe'), 'no-such-program']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/no-such-program.*(executable file not found|no such file)/);
+    // runc: exec: "no-such-program": executable file not found in $PATH; crun: executable file `no-such-program` not found.
+    expect(r.stderr).toMatch(IS_CRUN ? /executable file `no-such-program` not found/ : /"no-such-program": executable file not found in \$PATH/);
   });
 
   it('--net-host sees the host\'s interfaces; without it only lo', () => {

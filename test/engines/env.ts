@@ -12,6 +12,8 @@ export const RUNTIME = resolveRuntime(process.env.RUNTIME);
 /** The name Docker knows it by (`docker run --runtime NAME`); runc is dockerd's built-in one. */
 export const RUNTIME_NAME = path.basename(RUNTIME);
 export const IS_OURS = RUNTIME_NAME === 'ch-run-oci';
+/** crun words some errors its own way; the few expectations that differ say so. */
+export const IS_CRUN = RUNTIME_NAME === 'crun';
 
 function resolveRuntime(value: string | undefined): string {
   if (!value) return path.join(REPO, 'dist', 'ch-run-oci');

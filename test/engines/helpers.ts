@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { it } from 'vitest';
 import { CTR_NS, DOCKER_CLI, IS_OURS, RUNTIME, RUNTIME_NAME, engineDirs } from './env';
 
-export { IMAGE, IS_OURS, RUNTIME, RUNTIME_NAME } from './env';
+export { IMAGE, IS_CRUN, IS_OURS, RUNTIME, RUNTIME_NAME } from './env';
 export const dirs = engineDirs();
 
 export type Result = SpawnSyncReturns<string>;
