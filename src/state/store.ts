@@ -8,7 +8,7 @@ import { UserError, errnoText } from '../errors';
 import * as log from '../log';
 import { sleep } from '../sleep';
 import { checkId } from './id';
-import { isRunning, pidStartTime } from './status';
+import { EXEC_FIFO, isRunning, pidStartTime } from './status';
 
 export const STATE_FILE = 'state.json';
 
@@ -357,12 +357,13 @@ function isOurRecord(rec: ContainerRecord): boolean {
 }
 
 /**
- * Before its first state.json a directory of ours holds nothing but the
- * temp file of that write; crun's holds `status` and `config.json`.
+ * Without state.json a directory of ours holds at most the temp file of its
+ * first write, or (a delete killed half-way) the exec fifo; crun's holds
+ * `status` and `config.json`.
  */
 function holdsForeignFiles(dir: string): boolean {
   try {
-    return fs.readdirSync(dir).some((n) => !/^\.state\.json\.\d+\.\d+\.tmp$/.test(n));
+    return fs.readdirSync(dir).some((n) => n !== EXEC_FIFO && !/^\.state\.json\.\d+\.\d+\.tmp$/.test(n));
   } catch {
     return false;
   }
