@@ -262,6 +262,7 @@ describe('other runtimes\' directories in the state root', () => {
     fs.mkdirSync(path.join(root, 'claimed'));
     fs.mkdirSync(path.join(root, 'halfgone'));
     fs.writeFileSync(path.join(root, 'halfgone', 'exec.fifo'), '');
+    store.claim('ours');
     store.write('ours', rec('ours', 1));
     for (const id of ['runc1', 'crun1']) {
       expect(store.foreign(id)).toBe(true);
