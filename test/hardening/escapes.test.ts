@@ -225,7 +225,8 @@ describe('file descriptors, cwd, environment', () => {
       const env = { ...defaultEnv(as), SECRET_TOKEN: 'leak', LD_PRELOAD: '/evil.so', HOME: '/root/evil', XDG_RUNTIME_DIR: '/tmp', TERM: 'evil', CH_RUN_OCI_RUNNER_X: 'x' };
       const r = chroci(['--root', root, 'run', '--bundle', bundle, 'env'], { as, env });
       expect(r.status).toBe(0);
-      expect(r.stdout.trim().split('\n').sort()).toEqual(['ONLY=this', 'PATH=/bin']);
+      // HOME is the image's (/etc/passwd), never the caller's /root/evil.
+      expect(r.stdout.trim().split('\n').sort()).toEqual(['HOME=/root', 'ONLY=this', 'PATH=/bin']);
     });
   }
 });

@@ -142,10 +142,11 @@ describe.skipIf(!isRoot)('runner', () => {
           c.process.env = ['PATH=/bin', 'A=1', 'B=two words'];
           c.process.cwd = '/work/dir';
         });
-        // sh adds PWD and SHLVL of its own; everything else comes from the config.
+        // sh adds PWD and SHLVL of its own; HOME comes from the image's
+        // /etc/passwd (the config has none, as with runc); the rest from the config.
         const env = r.out.split('\n').slice(1).filter((l) => l && !/^(PWD|SHLVL|OLDPWD)=/.test(l));
         expect(r.out.split('\n')[0]).toBe('/work/dir');
-        expect(env).toEqual(['A=1', 'B=two words', 'PATH=/bin']);
+        expect(env).toEqual(['A=1', 'B=two words', 'HOME=/root', 'PATH=/bin']);
       });
 
       it('finds args[0] in the container PATH, and reports a missing one at create', () => {
