@@ -24,8 +24,7 @@ const trainDir = packaged ? undefined : process.env[TRAIN_ENV];
 const ran: [string, vm.Script][] = [];
 
 // What Node wraps a CommonJS module in; a code cache fits only this exact text.
-const wrap = (source: string): string =>
-  `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+const wrap = (source: string): string => `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
 
 /** Runs dist/bundle/NAME as a CommonJS module and returns its exports. */
 function load(name: string): unknown {

@@ -26,11 +26,18 @@ function toFile(level: Level, msg: string): void {
   if (!settings.file) return;
   const time = new Date().toISOString();
   const line =
-    settings.format === 'json'
-      ? JSON.stringify({ level, msg, time }) + '\n'
-      : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+    settings.format === 'json' ? JSON.stringify({ level, msg, time }) + '\n' : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
   try {
-    fs.appendFileSync(settings.file, line);
+    // Never through a symlink at the log's own name (a root caller's log
+    // path may sit in a directory others can write), and created 0644 at
+    // most (never 0666 under umask 0), as runc creates it.
+    const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW } = fs.constants;
+    const fd = fs.openSync(settings.file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o644);
+    try {
+      fs.writeSync(fd, line);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     // A log file we cannot write must not hide the real message on stderr.
   }

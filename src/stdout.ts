@@ -9,7 +9,7 @@ import { sleepSync } from './sleep';
 /** Writes all of text to standard output. */
 export function writeStdout(text: string): void {
   const buf = Buffer.from(text, 'utf8');
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     try {
       off += fs.writeSync(1, buf, off, buf.length - off);
     } catch (err) {

@@ -16,14 +16,27 @@ export default function setup(): () => void {
     execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', USER]);
   }
   for (const f of ['/etc/subuid', '/etc/subgid']) {
-    if (fs.existsSync(f) && fs.readFileSync(f, 'utf8').split('\n').some((l) => l.startsWith(`${USER}:`))) {
+    if (
+      fs.existsSync(f) &&
+      fs
+        .readFileSync(f, 'utf8')
+        .split('\n')
+        .some((l) => l.startsWith(`${USER}:`))
+    ) {
       throw new Error(`${USER} must have no range in ${f}`);
     }
   }
   const exe = path.join(REPO, 'dist', 'ch-run-oci');
   if (!fs.existsSync(exe)) throw new Error(`${exe} is missing: run npm run build first`);
   fs.mkdirSync(path.join(REPO, 'dist', 'test'), { recursive: true });
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', path.join(REPO, 'dist', 'test', 'subreaper'), path.join(REPO, 'test', 'helpers', 'subreaper.c')]);
+  execFileSync('cc', [
+    '-O2',
+    '-Wall',
+    '-Werror',
+    '-o',
+    path.join(REPO, 'dist', 'test', 'subreaper'),
+    path.join(REPO, 'test', 'helpers', 'subreaper.c'),
+  ]);
   return scratchRun();
 }
 

@@ -7,21 +7,15 @@
 //
 // Usage: node bench-plan.js BUNDLE OUT
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { loadBundle } from '../../src/spec/load';
-import { applyPolicy } from '../../src/spec/policy';
-import { buildPlan, readCallerIds } from '../../src/container/plan';
-import { decodeRecords, encodePlan, encodeRecords } from '../../src/runner/protocol';
+import { planContainer, prepareBundle } from '../../src/container/prepare';
+import { encodeRecords, planRecords } from '../../src/runner/protocol';
 
 const [bundleArg, out] = process.argv.slice(2);
 if (!bundleArg || !out) {
   process.stderr.write('usage: bench-plan BUNDLE OUT\n');
   process.exit(2);
 }
-const { bundle, config } = loadBundle(bundleArg);
-applyPolicy(config, {});
-const rootfs = path.resolve(bundle, config.root!.path);
+const prepared = prepareBundle(bundleArg);
 // The state directory only names the fifo's place; with the fifo record dropped it is never used.
-const plan = buildPlan(config, { bundle, rootfs, stateDir: bundle, caller: readCallerIds() });
-const records = decodeRecords(encodePlan({ ...plan, wait: true, preserveFds: 0 })).filter(([tag]) => tag !== 'fifo');
-fs.writeFileSync(out, encodeRecords(records));
+const plan = planContainer(prepared, { stateDir: prepared.bundle, wait: true, preserveFds: 0 });
+fs.writeFileSync(out, encodeRecords(planRecords(plan).filter(([tag]) => tag !== 'fifo')));

@@ -29,7 +29,12 @@ const LABEL = {
   'crun-run': 'crun run',
   'runc-run': 'runc run',
 };
-const label = (name) => LABEL[name] ?? name.replace(/^ch-/, 'ch-run-oci ').replace(/^(crun|runc)-/, '$1 ').replace(/ (cycle|buildah)$/, '');
+const label = (name) =>
+  LABEL[name] ??
+  name
+    .replace(/^ch-/, 'ch-run-oci ')
+    .replace(/^(crun|runc)-/, '$1 ')
+    .replace(/ (cycle|buildah)$/, '');
 
 const ms = (s) => s * 1000;
 function quantile(sorted, q) {
@@ -132,16 +137,28 @@ if (meta.versions) lines.push(meta.versions);
 if (meta.loadavg) {
   // Other work on the machine stretches kernel-heavy steps (create, run) far more than node -e 0.
   const busy = [meta.loadavg.start, meta.loadavg.end].some((l) => Number(String(l).split(' ')[0]) > 1);
-  lines.push(`load average at start ${meta.loadavg.start}, at end ${meta.loadavg.end}${busy ? '  WARNING: the machine was not idle; ratios are not reliable' : ''}`);
+  lines.push(
+    `load average at start ${meta.loadavg.start}, at end ${meta.loadavg.end}${busy ? '  WARNING: the machine was not idle; ratios are not reliable' : ''}`,
+  );
 }
-lines.push(`hyperfine: ${meta.runs} runs per command in ${meta.rounds} interleaved rounds, ${meta.warmup} warm-up runs each (buildah: ${meta.buildahRuns} runs); times in ms`);
+lines.push(
+  `hyperfine: ${meta.runs} runs per command in ${meta.rounds} interleaved rounds, ${meta.warmup} warm-up runs each (buildah: ${meta.buildahRuns} runs); times in ms`,
+);
 const head = ['command', 'median', 'p25-p75', 'σ', 'min-max', '× node', '× crun'];
 const table = [];
 for (const [g, title] of GROUPS) {
   if (!groups[g]) continue;
   table.push([`[${title}]`]);
   for (const [name, r] of Object.entries(groups[g])) {
-    table.push([`  ${label(name)}`, f1(r.median_ms), `${f1(r.p25_ms)}-${f1(r.p75_ms)}`, f1(r.stddev_ms), `${f1(r.min_ms)}-${f1(r.max_ms)}`, f2(r.x_node), f2(r.x_crun)]);
+    table.push([
+      `  ${label(name)}`,
+      f1(r.median_ms),
+      `${f1(r.p25_ms)}-${f1(r.p75_ms)}`,
+      f1(r.stddev_ms),
+      `${f1(r.min_ms)}-${f1(r.max_ms)}`,
+      f2(r.x_node),
+      f2(r.x_crun),
+    ]);
   }
 }
 const widths = head.map((h, i) => Math.max(h.length, ...table.filter((r) => r.length > 1).map((r) => (r[i] ?? '').length)));
@@ -149,12 +166,20 @@ const fmt = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[0]) : c.padStart(w
 lines.push('', fmt(head));
 for (const r of table) lines.push(r.length === 1 ? r[0] : fmt(r));
 if (Object.keys(rss).length) {
-  lines.push('', 'peak RSS (median kB): ' + Object.entries(rss).map(([k, v]) => `${label(k)} ${Math.round(v.median_kb)}`).join(', '));
+  lines.push(
+    '',
+    'peak RSS (median kB): ' +
+      Object.entries(rss)
+        .map(([k, v]) => `${label(k)} ${Math.round(v.median_kb)}`)
+        .join(', '),
+  );
 }
 lines.push('', 'targets (issue 6):');
 const tw = Math.max(...targets.map((t) => t.target.length));
 for (const t of targets) {
-  lines.push(`  ${t.target.padEnd(tw)}  ${t.value === null ? ' n/a' : t.value.toFixed(2).padStart(5)} <= ${t.limit.toFixed(2)}  ${t.value === null ? 'MISSING' : t.pass ? 'PASS' : 'FAIL'}   (${t.ratio})`);
+  lines.push(
+    `  ${t.target.padEnd(tw)}  ${t.value === null ? ' n/a' : t.value.toFixed(2).padStart(5)} <= ${t.limit.toFixed(2)}  ${t.value === null ? 'MISSING' : t.pass ? 'PASS' : 'FAIL'}   (${t.ratio})`,
+  );
 }
 const passed = targets.filter((t) => t.pass).length;
 lines.push(`  ${passed}/${targets.length} targets hold`);

@@ -74,7 +74,13 @@ const lazyPlugin = {
 };
 
 await esbuild.build({ ...common, entryPoints: ['src/boot.ts'], outfile: path.join(outdir, 'main.js') });
-await esbuild.build({ ...common, alias: ALIAS, entryPoints: ['src/main.ts'], outfile: path.join(outdir, 'app.js'), plugins: [lazyPlugin, assertShim] });
+await esbuild.build({
+  ...common,
+  alias: ALIAS,
+  entryPoints: ['src/main.ts'],
+  outfile: path.join(outdir, 'app.js'),
+  plugins: [lazyPlugin, assertShim],
+});
 for (const l of LAZY) {
   // A leaf nobody imports any more would be carried for nothing; one that moved would fail at run time.
   if (!seen.has(l.file)) throw new Error(`bundle: nothing imports ${l.entry} any more; update scripts/lib/bundle.mjs`);

@@ -5,7 +5,7 @@
 'use strict';
 module.exports = {
   equal(actual, expected, message) {
-    // eslint-disable-next-line eqeqeq -- assert.equal is loose equality
+    // assert.equal is loose equality.
     if (actual != expected) {
       const { AssertionError } = require('node:assert');
       throw new AssertionError({ message, actual, expected, operator: '==' });

@@ -5,67 +5,24 @@
 // are read here and go straight to the same verb functions.
 //
 // Rule: this parser either produces exactly the arguments yargs would (the
-// same keys, values and defaults; test/unit/bench-fastpath.test.ts checks
+// same keys, values and defaults; test/unit/cli-parse.test.ts checks
 // that against parse.ts) or declines, and yargs reads the line as always.
 // Anything unusual declines: help, version, unknown or repeated options, a
 // missing id, extra words, values that look like options, `--`, bundled short
 // flags. Errors and messages therefore stay yargs' own.
-import type { GlobalOptions } from '../commands/global';
-import { configureFromArgs, verb, type Args } from './verb';
+import { GLOBAL_OPTIONS, VERBS as ALL_VERBS, type Args, type Option, type Verb } from './options';
+import { configureFromArgs, verb } from './verb';
 
-interface OptionSpec {
-  /** A flag takes no value; `value` options take the next word or `=VALUE`. */
-  kind: 'flag' | 'value';
-  alias?: string;
-  /** yargs' default, present in the arguments even when the option is not given. */
-  default?: string;
-  choices?: readonly string[];
-}
+const byName = (options: readonly Option[]): Record<string, Option> => Object.fromEntries(options.map((o) => [o.name, o]));
 
-type Run = (a: Args, g: GlobalOptions) => Promise<number | void>;
+// The global options the fast path knows: the plain ones (an option with an
+// optional value is left to yargs).
+const GLOBALS = byName(GLOBAL_OPTIONS.filter((o) => !o.optionalValue && !o.hidden));
 
-interface VerbSpec {
-  positionals: readonly string[];
-  options: Record<string, OptionSpec>;
-  run: Run;
-}
-
-const GLOBALS: Record<string, OptionSpec> = {
-  root: { kind: 'value' },
-  log: { kind: 'value' },
-  'log-format': { kind: 'value', choices: ['text', 'json'] },
-  debug: { kind: 'flag' },
-  'systemd-cgroup': { kind: 'flag' },
-  'cgroup-manager': { kind: 'value' },
-};
-
-// Loaders as in parse.ts: a verb's module is loaded only when it runs.
-const VERBS: Record<string, VerbSpec> = {
-  state: { positionals: ['id'], options: {}, run: async (a, g) => (await import('../commands/state')).state(a, g) },
-  start: { positionals: ['id'], options: {}, run: async (a, g) => (await import('../commands/start')).start(a, g) },
-  kill: {
-    positionals: ['id', 'signal'],
-    options: { all: { kind: 'flag', alias: 'a' } },
-    run: async (a, g) => (await import('../commands/kill')).kill(a, g),
-  },
-  delete: {
-    positionals: ['id'],
-    options: { force: { kind: 'flag', alias: 'f' } },
-    run: async (a, g) => (await import('../commands/delete')).remove(a, g),
-  },
-  create: {
-    positionals: ['id'],
-    options: {
-      bundle: { kind: 'value', alias: 'b', default: '.' },
-      'pid-file': { kind: 'value' },
-      'console-socket': { kind: 'value' },
-      'preserve-fds': { kind: 'value', default: '0' },
-      'no-pivot': { kind: 'flag' },
-      'no-new-keyring': { kind: 'flag' },
-    },
-    run: async (a, g) => (await import('../commands/create')).create(a, g),
-  },
-};
+/** The hot verbs (options.ts marks them), with their options by name. */
+const VERBS: Record<string, Verb & { byName: Record<string, Option> }> = Object.fromEntries(
+  ALL_VERBS.filter((v) => v.fast).map((v) => [v.name, { ...v, byName: byName(v.options) }]),
+);
 
 export const FAST_VERBS = Object.keys(VERBS);
 
@@ -76,7 +33,7 @@ function camel(name: string): string {
 /** The arguments yargs would give for argv, or undefined when yargs must read it. */
 export function parseFast(argv: readonly string[]): Args | undefined {
   let name: string | undefined;
-  let spec: VerbSpec | undefined;
+  let spec: (typeof VERBS)[string] | undefined;
   const given = new Map<string, string | true>();
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -94,13 +51,15 @@ export function parseFast(argv: readonly string[]): Args | undefined {
       key = eq < 0 ? w.slice(2) : w.slice(2, eq);
       if (eq >= 0) value = w.slice(eq + 1);
     } else if (w.length === 2 && spec) {
-      key = Object.keys(spec.options).find((k) => spec!.options[k].alias === w[1]);
+      key = spec.options.find((o) => o.alias === w[1])?.name;
     }
     if (!key) return undefined;
     // Verb options only after the verb; global options anywhere (yargs' globals).
-    const opt = (spec && Object.prototype.hasOwnProperty.call(spec.options, key) ? spec.options[key] : undefined) ??
+    const opt =
+      (spec && Object.prototype.hasOwnProperty.call(spec.byName, key) ? spec.byName[key] : undefined) ??
       (Object.prototype.hasOwnProperty.call(GLOBALS, key) ? GLOBALS[key] : undefined);
     if (!opt || given.has(key)) return undefined;
+    if (opt.array) return undefined;
     if (opt.kind === 'flag') {
       // yargs would read a following "true"/"false" as the flag's value.
       if (value !== undefined || argv[i + 1] === 'true' || argv[i + 1] === 'false') return undefined;
@@ -121,8 +80,8 @@ export function parseFast(argv: readonly string[]): Args | undefined {
     a[camel(k)] = v;
   };
   for (const [k, v] of given) set(k, v);
-  for (const [k, o] of Object.entries(spec.options)) if (o.default !== undefined && !given.has(k)) set(k, o.default);
-  words.forEach((w, i) => (a[spec!.positionals[i]] = w));
+  for (const o of spec.options) if (o.default !== undefined && !given.has(o.name)) set(o.name, o.default);
+  words.forEach((w, i) => (a[spec!.positionals[i].name] = w));
   return a;
 }
 

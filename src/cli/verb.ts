@@ -3,12 +3,7 @@
 // from parse.ts so that the fast path never loads yargs.
 import { configureLog, debug } from '../log';
 import type { GlobalOptions } from '../commands/global';
-
-/** Parsed arguments, as yargs gives them (kebab-case and camelCase keys). */
-export type Args = { _: (string | number)[] } & Record<string, unknown>;
-
-/** Options runc accepts that mean nothing here: accepted and noted under --debug. */
-export const IGNORED_GLOBALS = ['systemd-cgroup', 'cgroup-manager', 'criu'] as const;
+import { GLOBAL_OPTIONS, VERBS } from './options';
 
 /** --log, --log-format, --debug: applied before anything else runs. */
 export function configureFromArgs(a: Record<string, unknown>): void {
@@ -30,7 +25,9 @@ function globals(a: Record<string, unknown>): GlobalOptions {
 export function verb<A extends Record<string, unknown>>(name: string, run: (a: A, g: GlobalOptions) => Promise<number | void>) {
   return async (a: A): Promise<void> => {
     const g = globals(a);
-    for (const flag of IGNORED_GLOBALS) if (a[flag] !== undefined) debug(`ignoring --${flag}`);
+    // Options runc accepts that mean nothing here: accepted and noted under --debug.
+    const own = VERBS.find((v) => v.name === name)?.options ?? [];
+    for (const o of [...GLOBAL_OPTIONS, ...own]) if (o.ignored && a[o.name] !== undefined) debug(`ignoring --${o.name}`);
     if (a.rootless !== undefined && name !== 'spec') debug(`--rootless ${String(a.rootless)}: always rootless here`);
     if (process.env.CH_RUN_OCI_HANG === name) await hang(name);
     const code = await run(a, g);

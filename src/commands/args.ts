@@ -1,7 +1,7 @@
 // Small checks shared by the verbs: argument values that yargs cannot check.
 import { UserError } from '../errors';
 import { checkId } from '../state/id';
-import type { CreateOptions } from '../container/lifecycle';
+import type { CreateOptions } from '../container/create';
 
 export function containerId(a: Record<string, unknown>): string {
   if (a.id === undefined || a.id === '') {
@@ -26,6 +26,7 @@ export function createOptions(a: Record<string, unknown>, wait: boolean): Create
     consoleSocket: noTerminal(a),
     preserveFds: preserveFds(a),
     noPivot: Boolean(a.noPivot),
+    noNewKeyring: Boolean(a.noNewKeyring),
     wait,
   };
 }

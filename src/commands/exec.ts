@@ -2,7 +2,6 @@ import type { GlobalOptions } from './global';
 import { openStore } from './global';
 import { containerId, preserveFds } from './args';
 import { UserError } from '../errors';
-import { debug } from '../log';
 import { execInContainer, execProcessFromArgs } from '../container/exec';
 import type { Process } from '../spec/types';
 
@@ -11,14 +10,13 @@ const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v)
 export async function exec(a: Record<string, unknown>, g: GlobalOptions): Promise<number> {
   const id = containerId(a);
   if (a.tty || a.consoleSocket !== undefined) throw new UserError('exec --tty', 'terminal is not supported');
-  for (const ignored of ['processLabel', 'apparmor', 'cgroup']) if (a[ignored] !== undefined) debug(`exec: ignoring --${ignored}`);
   const store = openStore(g);
   let proc: Process;
   if (a.process !== undefined) {
     const { loadProcess } = await import('../spec/process');
     proc = loadProcess(String(a.process));
   } else {
-    const { observe } = await import('../container/lifecycle');
+    const { observe } = await import('../container/transitions');
     const base = observe(store, id).record.process as Process | undefined;
     const gids = list(a.additionalGids).map((g) => {
       if (!/^\d+$/.test(g)) throw new UserError(`--additional-gids "${g}"`, 'must be a number');

@@ -1,7 +1,7 @@
 import type { GlobalOptions } from './global';
 import { openStore } from './global';
 import { containerId } from './args';
-import { killContainer } from '../container/lifecycle';
+import { killContainer } from '../container/kill';
 import { parseSignal } from '../container/signals';
 
 export async function kill(a: Record<string, unknown>, g: GlobalOptions): Promise<void> {

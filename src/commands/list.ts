@@ -1,6 +1,6 @@
 import type { GlobalOptions } from './global';
 import { openStore } from './global';
-import { observe } from '../container/lifecycle';
+import { observe } from '../container/transitions';
 import { stateJson } from '../state/status';
 
 /** list: runc's table (or JSON array) of every container under the state root. */

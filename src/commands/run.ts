@@ -1,7 +1,9 @@
 import type { GlobalOptions } from './global';
 import { openStore } from './global';
 import { createOptions } from './args';
-import { createContainer, deleteContainer, startContainer } from '../container/lifecycle';
+import { createContainer } from '../container/create';
+import { deleteContainer } from '../container/delete';
+import { startContainer } from '../container/start';
 import { forwardSignals } from '../container/signals';
 
 /** run = create + start (+ wait + delete unless --detach); exits with the container's status. */

@@ -1,7 +1,7 @@
 import type { GlobalOptions } from './global';
 import { openStore } from './global';
 import { containerId } from './args';
-import { startContainer } from '../container/lifecycle';
+import { startContainer } from '../container/start';
 import { TERMINATING } from '../container/signals';
 
 // start is one short step (open the fifo, read a byte, unlink it): a signal

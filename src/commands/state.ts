@@ -1,7 +1,7 @@
 import type { GlobalOptions } from './global';
 import { openStore } from './global';
 import { containerId } from './args';
-import { observe } from '../container/lifecycle';
+import { observe } from '../container/transitions';
 import { stateJson } from '../state/status';
 import { writeStdout } from '../stdout';
 

@@ -24,17 +24,18 @@ export interface DeviceLookup {
   all(): HostNode[];
 }
 
-/** The host path to bind for d; throws naming the field when there is none. */
-export function hostSourceFor(d: LinuxDevice, field: string, lookup: DeviceLookup): string {
+/** The host node to bind for d; throws naming the field when there is none. */
+export function hostSourceFor(d: LinuxDevice, field: string, lookup: DeviceLookup): HostNode {
   if (d.type === 'p') throw new UserError(field, 'a fifo device cannot be made without mknod; bind-mount a fifo instead');
   const type = d.type === 'b' ? 'b' : 'c'; // 'u' (unbuffered) is a character device
   if (d.major === undefined || d.minor === undefined) throw new UserError(field, `type ${d.type} needs major and minor`);
   const same = (n: HostNode | undefined) => n !== undefined && n.type === type && n.major === d.major && n.minor === d.minor;
   const here = lookup.at(d.path);
-  if (same(here)) return d.path;
+  if (here && same(here)) return here;
   const found = lookup.all().find(same);
-  if (!found) throw new UserError(field, `no host device ${type} ${d.major}:${d.minor} to bind (device nodes cannot be made without privilege)`);
-  return found.path;
+  if (!found)
+    throw new UserError(field, `no host device ${type} ${d.major}:${d.minor} to bind (device nodes cannot be made without privilege)`);
+  return found;
 }
 
 function lstatQuiet(p: string): fs.Stats | undefined {
@@ -93,4 +94,59 @@ export function hostDevices(): DeviceLookup {
 export function noteIgnoredDeviceFields(d: LinuxDevice, field: string): void {
   const ignored = (['fileMode', 'uid', 'gid'] as const).filter((k) => d[k] !== undefined);
   if (ignored.length) log.debug(`${field}: ${ignored.join(', ')} ignored: a bound host node keeps its own`);
+}
+
+/** One `linux.resources.devices` rule, as the device cgroup reads it. */
+export interface DeviceRule {
+  allow: boolean;
+  type?: string;
+  major?: number | null;
+  minor?: number | null;
+  access?: string;
+}
+
+/**
+ * Which device nodes the container may open, from `linux.resources.devices`
+ * read as the device cgroup would (deny by default, then the rules in order,
+ * the last one that matches a node deciding). ch-run-oci enforces it without
+ * a device cgroup: the rootfs and every directory bind are mounted `nodev`
+ * unless the rules allow every device; the nodes the config names itself
+ * (linux.devices, binds of one node) open.
+ */
+export interface DevicePolicy {
+  /** The rules end with every device allowed (podman --privileged). */
+  allowsAll: boolean;
+  allows(node: Pick<HostNode, 'type' | 'major' | 'minor'>): boolean;
+}
+
+const wildcard = (n: number | null | undefined): boolean => n === undefined || n === null || n < 0;
+/** Only read and write matter: mknod is refused in a user namespace anyway. */
+const opens = (r: DeviceRule): boolean => r.access === undefined || /[rw]/.test(r.access);
+
+export function devicePolicy(rules: readonly DeviceRule[] | undefined): DevicePolicy {
+  const list = (rules ?? []).filter(opens);
+  const matches = (r: DeviceRule, n: Pick<HostNode, 'type' | 'major' | 'minor'>): boolean =>
+    ((r.type ?? 'a') === 'a' || r.type === n.type) &&
+    (wildcard(r.major) || r.major === n.major) &&
+    (wildcard(r.minor) || r.minor === n.minor);
+  const everyDevice = (r: DeviceRule): boolean => (r.type ?? 'a') === 'a' && wildcard(r.major) && wildcard(r.minor);
+  let lastAll = -1;
+  list.forEach((r, i) => {
+    if (everyDevice(r)) lastAll = i;
+  });
+  const allowsAll = lastAll >= 0 && list[lastAll].allow && !list.slice(lastAll + 1).some((r) => !r.allow);
+  return {
+    allowsAll,
+    allows(n) {
+      let ok = false;
+      for (const r of list) if (matches(r, n)) ok = r.allow;
+      return ok;
+    },
+  };
+}
+
+/** The device rules of a config (`linux.resources.devices`). */
+export function configDevicePolicy(config: { linux?: { resources?: Record<string, unknown> } }): DevicePolicy {
+  const devices = config.linux?.resources?.devices;
+  return devicePolicy(Array.isArray(devices) ? (devices as DeviceRule[]) : undefined);
 }

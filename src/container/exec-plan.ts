@@ -7,22 +7,12 @@ import * as fs from 'node:fs';
 import { UserError } from '../errors';
 import * as log from '../log';
 import type { NamespaceType, Process } from '../spec/types';
-import { covers, parseIdMap, type IdRange } from './idmap';
-import { CLONE } from './plan';
-import { planProcess, type ProcessPlan } from './process';
-import { planFakeroot, type FakerootPlan } from './fakeroot';
-import type { OciConfig } from '../spec/types';
-
-export interface ExecPlan {
-  kind: 'exec';
-  wait: boolean;
-  preserveFds: number;
-  joins: { type: NamespaceType; flag: number; path: string }[];
-  ids: { uid: number; gid: number; groups: number[] | null };
-  process: ProcessPlan;
-  /** The same fake-root filter as the container's own process (single-id containers). */
-  fakeroot?: FakerootPlan;
-}
+import { NAMESPACES, type ExecPlan, type IdRange } from '../runner/plan';
+import { covers, parseIdMap } from './idmap';
+import { planProcess } from './process';
+import { planFakeroot } from './fakeroot';
+import { planProfile } from './profile';
+import type { OciConfig, Seccomp } from '../spec/types';
 
 /** What we learn about the running container from /proc/PID. */
 export interface ContainerView {
@@ -35,27 +25,20 @@ export interface ContainerView {
   setgroups: boolean;
 }
 
-// The join order: user first, mount last (see above). /proc/PID/ns file names.
-const ORDER: [NamespaceType, string][] = [
-  ['user', 'user'],
-  ['ipc', 'ipc'],
-  ['uts', 'uts'],
-  ['network', 'net'],
-  ['cgroup', 'cgroup'],
-  ['pid', 'pid'],
-  ['mount', 'mnt'],
-];
-
 export function readContainerView(pid: number): ContainerView {
   const read = (f: string): string => fs.readFileSync(`/proc/${pid}/${f}`, 'utf8');
   try {
-    const namespaces = ORDER.filter(([, file]) => {
+    const namespaces = NAMESPACES.filter((n) => {
+      let ours: string;
       try {
-        return fs.readlinkSync(`/proc/${pid}/ns/${file}`) !== fs.readlinkSync(`/proc/self/ns/${file}`);
+        ours = fs.readlinkSync(`/proc/self/ns/${n.proc}`);
       } catch {
         return false; // a namespace type this kernel lacks
       }
-    }).map(([type]) => type);
+      // Any other failure is an error: a namespace left out would be joined
+      // from the host's side instead.
+      return fs.readlinkSync(`/proc/${pid}/ns/${n.proc}`) !== ours;
+    }).map((n) => n.type);
     return {
       pid,
       namespaces,
@@ -63,12 +46,34 @@ export function readContainerView(pid: number): ContainerView {
       gidMap: parseIdMap(read('gid_map')),
       setgroups: read('setgroups').trim() === 'allow',
     };
-  } catch {
+  } catch (err) {
+    // Until execve the container's first process is not dumpable (the
+    // runner's child.c): only a caller privileged over its user namespace's
+    // parent may open its namespaces.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UserError(
+        `container process ${pid}`,
+        'cannot open its namespaces: permission denied (an unprivileged caller can exec only into a started container)',
+      );
+    }
     throw new UserError(`container process ${pid}`, 'is not running');
   }
 }
 
-export function buildExecPlan(proc: Process | undefined, view: ContainerView, annotations: Record<string, string> = {}): ExecPlan {
+export interface ExecContext {
+  /** The container's annotations: the same ch-run-oci.fakeroot decision as its own process. */
+  annotations?: Record<string, string>;
+  /** The container's linux.seccomp (runc applies it to exec'd processes too). */
+  seccomp?: Seccomp;
+  /** The container's session keyring, joined by name (undefined: the caller's is kept). */
+  keyring?: string;
+  /** Wait for the process and report its status (exec without --detach). */
+  wait: boolean;
+  preserveFds: number;
+}
+
+export function buildExecPlan(proc: Process | undefined, view: ContainerView, ctx: ExecContext): ExecPlan {
   const process = planProcess(proc);
   const user = proc?.user ?? {};
   const uid = user.uid ?? 0;
@@ -79,12 +84,23 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, an
   let groups: number[] | null = null;
   if (view.setgroups) groups = extra.filter((g) => covers(view.gidMap, g));
   if ((groups ?? []).length !== extra.length) log.debug('process.user.additionalGids: groups the container cannot hold dropped');
-  const joins = ORDER.filter(([type]) => view.namespaces.includes(type)).map(([type, file]) => ({
-    type,
-    flag: CLONE[type],
-    path: `/proc/${view.pid}/ns/${file}`,
+  const joins = NAMESPACES.filter((n) => view.namespaces.includes(n.type)).map((n) => ({
+    type: n.type,
+    flag: n.clone,
+    path: `/proc/${view.pid}/ns/${n.proc}`,
   }));
   // Decided as for the container (same maps, same ch-run-oci.fakeroot directive).
-  const fakeroot = planFakeroot({ annotations } as OciConfig, { uidMap: view.uidMap, gidMap: view.gidMap });
-  return { kind: 'exec', wait: false, preserveFds: 0, joins, ids: { uid, gid, groups }, process, fakeroot };
+  const fakeroot = planFakeroot({ annotations: ctx.annotations ?? {} } as OciConfig, { uidMap: view.uidMap, gidMap: view.gidMap });
+  const profile = planProfile(ctx.seccomp);
+  return {
+    kind: 'exec',
+    wait: ctx.wait,
+    preserveFds: ctx.preserveFds,
+    joins,
+    ids: { uid, gid, groups },
+    process,
+    fakeroot,
+    profile,
+    keyring: ctx.keyring,
+  };
 }

@@ -1,9 +1,10 @@
 // exec: one more process in a running container. Nothing is created: the
 // runner joins the container process's namespaces (user first) and execs.
 import { UserError } from '../errors';
-import type { Process } from '../spec/types';
+import type { Process, Seccomp } from '../spec/types';
 import type { StateStore } from '../state/store';
-import { observe, writePidFile } from './lifecycle';
+import { writePidFile } from './pidfile';
+import { observe, requireStatus } from './transitions';
 import { forwardSignals } from './signals';
 
 export interface ExecOptions {
@@ -17,11 +18,16 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   const { buildExecPlan, readContainerView } = await import('./exec-plan');
   const { launchRunner } = await import('../runner/launch');
   const { record, status } = observe(store, id);
-  if (status !== 'running' && status !== 'created') {
-    throw new UserError(`container "${id}"`, `cannot exec in a ${status} container`);
-  }
-  const plan = buildExecPlan(proc, readContainerView(record.pid!), record.annotations);
-  const launched = await launchRunner(plan, { wait: !o.detach, preserveFds: o.preserveFds, runnerDir: store.root });
+  requireStatus('exec', id, status);
+  const view = readContainerView(record.pid!);
+  const plan = buildExecPlan(proc, view, {
+    annotations: record.annotations,
+    seccomp: record.seccomp as Seccomp | undefined,
+    keyring: record.keyring,
+    wait: !o.detach,
+    preserveFds: o.preserveFds,
+  });
+  const launched = await launchRunner(plan, { runnerDir: store.root });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   if (o.detach) return 0;
   const stopForwarding = forwardSignals(launched.pid);

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as log from '../log';
 import type { OciConfig } from '../spec/types';
-import type { IdPlan, IdRange } from './idmap';
+import type { FakerootPlan, IdPlan, IdRange, IdRule } from '../runner/plan';
 import { AUDIT_ARCH, FAKED_SYSCALLS, HOST_ARCHES, type Arch, type Fake } from './syscalls';
 
 export const FAKEROOT_ANNOTATION = 'ch-run-oci.fakeroot';
@@ -136,14 +136,6 @@ function fakeLabel(f: Fake): string {
   return `mode:${f.arg}`;
 }
 
-/** One line of the supervisor's dispatch table: `AUDIT_ARCH:NR:OP:WIDTH` (record `fakeids`). */
-export interface IdRule {
-  arch: number;
-  nr: number;
-  op: string;
-  width: 16 | 32;
-}
-
 export function idRules(hostArch: string = process.arch): IdRule[] {
   const out: IdRule[] = [];
   for (const s of HOST_ARCHES[hostArch] ?? [])
@@ -154,8 +146,6 @@ export function idRules(hostArch: string = process.arch): IdRule[] {
       }
   return out;
 }
-
-export const idRuleText = (r: IdRule): string => `${r.arch}:${r.nr}:${r.op}:${r.width}`;
 
 /** struct sock_filter[] as the kernel reads it (host byte order: little-endian). */
 export function encodeProgram(prog: Insn[]): Buffer {
@@ -187,13 +177,6 @@ const total = (m: IdRange[]): number => m.reduce((n, r) => n + r.count, 0);
 /** A user namespace with one uid or one gid: where chown and set*id to other ids cannot work. */
 export function isSingleId(ids: Pick<IdPlan, 'uidMap' | 'gidMap'>): boolean {
   return total(ids.uidMap) <= 1 || total(ids.gidMap) <= 1;
-}
-
-export interface FakerootPlan {
-  /** struct sock_filter[], little-endian. */
-  program: Buffer;
-  /** The supervisor's dispatch table for the calls the program sends it. */
-  idRules: IdRule[];
 }
 
 /**
@@ -228,7 +211,6 @@ export function planFakeroot(
   }
   const why = mode === 'always' ? `${FAKEROOT_ANNOTATION}=always` : 'single-id user namespace';
   log.debug(`fakeroot: active (${why}): chown, set*id, setgroups and device mknod succeed without effect`);
-  if (config.linux?.seccomp) log.debug('fakeroot: linux.seccomp is ignored; only the fake-root filter is installed');
   return { program: encodeProgram(prog), idRules: idRules(hostArch) };
 }
 

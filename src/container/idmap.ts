@@ -11,13 +11,7 @@ import { UserError } from '../errors';
 import * as log from '../log';
 import type { IdMapping, OciConfig } from '../spec/types';
 import { KEEP_GROUPS } from '../spec/policy';
-
-/** One line of a /proc/PID/uid_map: `inside outside count`. */
-export interface IdRange {
-  inside: number;
-  outside: number;
-  count: number;
-}
+import type { IdPlan, IdRange } from '../runner/plan';
 
 export interface CallerIds {
   euid: number;
@@ -27,25 +21,6 @@ export interface CallerIds {
   gidMap: IdRange[];
   /** CAP_SETUID and CAP_SETGID in the caller's effective set. */
   canSetIds: boolean;
-}
-
-export interface IdPlan {
-  uidMap: IdRange[];
-  gidMap: IdRange[];
-  /** false: "deny" is written to /proc/PID/setgroups and setgroups(2) is never called. */
-  setgroups: boolean;
-  uid: number;
-  gid: number;
-  /** Supplementary groups to set, or null when they cannot be set (single id). */
-  groups: number[] | null;
-  /**
-   * The container ids the runner takes for the set-up (mounts, files) when the
-   * caller's own ids have no mapping (podman --uidmap 0:1:…, --userns=auto):
-   * an unmapped id cannot create files (EOVERFLOW). Undefined: keep the caller's.
-   * hostUid/hostGid are the same ids as the caller sees them (the exec fifo is
-   * handed to them).
-   */
-  setupIds?: { uid: number; gid: number; hostUid: number; hostGid: number };
 }
 
 const CAP_SETGID = 6n;
@@ -183,9 +158,4 @@ export function planIds(config: OciConfig, caller: CallerIds): IdPlan {
 function outsideOf(map: IdRange[], inside: number): number {
   const r = map.find((x) => x.inside <= inside && inside < x.inside + x.count)!;
   return r.outside + (inside - r.inside);
-}
-
-/** The text written to /proc/PID/uid_map or gid_map. */
-export function mapText(map: IdRange[]): string {
-  return map.map((r) => `${r.inside} ${r.outside} ${r.count}\n`).join('');
 }

@@ -6,102 +6,29 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import * as log from '../log';
 import type { Mount, OciConfig } from '../spec/types';
-import { covers, type IdRange } from './idmap';
-import { hostDevices, hostSourceFor, noteIgnoredDeviceFields, type DeviceLookup } from './devices';
+import { BIND_WORDS, FLAG_WORDS, MS, PROPAGATION } from '../spec/mount-options';
+import type { BindStep, FsStep, IdRange, MountStep } from '../runner/plan';
+import { covers } from './idmap';
+import {
+  devicePolicy,
+  hostDevices,
+  hostSourceFor,
+  noteIgnoredDeviceFields,
+  type DeviceLookup,
+  type DevicePolicy,
+  type HostNode,
+} from './devices';
 
-export type MountStep =
-  | {
-      op: 'mount';
-      source: string;
-      dest: string;
-      fstype: string;
-      /** mount(2) flags: MS_BIND[|MS_REC] for binds, MS_* for fresh file systems. */
-      flags: number;
-      data: string;
-      /** MOUNT_ATTR_* added after a bind (recursively for rbind): a bind cannot take them directly. */
-      attrs: number;
-      /** MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE, | MS_REC for the r- forms; 0 = leave. */
-      propagation: number;
-      /** What to create when the destination is missing; auto = a file when the source is not a directory. */
-      kind: 'dir' | 'file' | 'auto';
-      /** Done instead when the kernel refuses this mount with EPERM (see planMount). */
-      fallback?: MountStep;
-    }
-  | { op: 'symlink'; target: string; path: string }
-  | { op: 'mask'; path: string }
-  | { op: 'rdonly'; path: string }
-  | { op: 'mkdir'; path: string };
-
-export const MS = {
+export const ATTR = {
   RDONLY: 1,
   NOSUID: 2,
   NODEV: 4,
   NOEXEC: 8,
-  SYNCHRONOUS: 16,
-  MANDLOCK: 64,
-  DIRSYNC: 128,
-  NOSYMFOLLOW: 256,
-  NOATIME: 1024,
-  NODIRATIME: 2048,
-  BIND: 4096,
-  REC: 16384,
-  SILENT: 32768,
-  UNBINDABLE: 1 << 17,
-  PRIVATE: 1 << 18,
-  SLAVE: 1 << 19,
-  SHARED: 1 << 20,
-  RELATIME: 1 << 21,
-  I_VERSION: 1 << 23,
-  STRICTATIME: 1 << 24,
-  LAZYTIME: 1 << 25,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
 } as const;
-
-export const ATTR = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000 } as const;
-
-/** Flag words: [flags set, flags cleared]. */
-const FLAG_WORDS: Record<string, [number, number]> = {
-  ro: [MS.RDONLY, 0],
-  rw: [0, MS.RDONLY],
-  nosuid: [MS.NOSUID, 0],
-  suid: [0, MS.NOSUID],
-  nodev: [MS.NODEV, 0],
-  dev: [0, MS.NODEV],
-  noexec: [MS.NOEXEC, 0],
-  exec: [0, MS.NOEXEC],
-  sync: [MS.SYNCHRONOUS, 0],
-  async: [0, MS.SYNCHRONOUS],
-  dirsync: [MS.DIRSYNC, 0],
-  mand: [MS.MANDLOCK, 0],
-  nomand: [0, MS.MANDLOCK],
-  noatime: [MS.NOATIME, 0],
-  atime: [0, MS.NOATIME],
-  nodiratime: [MS.NODIRATIME, 0],
-  diratime: [0, MS.NODIRATIME],
-  relatime: [MS.RELATIME, 0],
-  norelatime: [0, MS.RELATIME],
-  strictatime: [MS.STRICTATIME, 0],
-  nostrictatime: [0, MS.STRICTATIME],
-  lazytime: [MS.LAZYTIME, 0],
-  nolazytime: [0, MS.LAZYTIME],
-  iversion: [MS.I_VERSION, 0],
-  noiversion: [0, MS.I_VERSION],
-  nosymfollow: [MS.NOSYMFOLLOW, 0],
-  symfollow: [0, MS.NOSYMFOLLOW],
-  silent: [MS.SILENT, 0],
-  loud: [0, MS.SILENT],
-  defaults: [0, 0],
-};
-
-const PROPAGATION: Record<string, number> = {
-  private: MS.PRIVATE,
-  rprivate: MS.PRIVATE | MS.REC,
-  shared: MS.SHARED,
-  rshared: MS.SHARED | MS.REC,
-  slave: MS.SLAVE,
-  rslave: MS.SLAVE | MS.REC,
-  unbindable: MS.UNBINDABLE,
-  runbindable: MS.UNBINDABLE | MS.REC,
-};
 
 export interface ParsedOptions {
   flags: number;
@@ -119,7 +46,7 @@ export function parseOptions(options: readonly string[] = []): ParsedOptions {
       o.flags = (o.flags | f[0]) & ~f[1];
     } else if (word in PROPAGATION) {
       o.propagation = PROPAGATION[word];
-    } else if (word === 'bind' || word === 'rbind') {
+    } else if ((BIND_WORDS as readonly string[]).includes(word)) {
       o.bind = true;
       o.recursive ||= word === 'rbind';
     } else if (word === 'remount' || word === 'tmpcopyup') {
@@ -131,7 +58,7 @@ export function parseOptions(options: readonly string[] = []): ParsedOptions {
   return o;
 }
 
-/** Mount flags that a bind can only get afterwards, as MOUNT_ATTR_* (mount_setattr adds, never clears). */
+/** Mount flags as MOUNT_ATTR_* (mount_setattr adds them, never clears: flags the kernel locked stay). */
 export function flagsToAttrs(flags: number): number {
   let a = 0;
   if (flags & MS.RDONLY) a |= ATTR.RDONLY;
@@ -141,6 +68,34 @@ export function flagsToAttrs(flags: number): number {
   if (flags & MS.NODIRATIME) a |= ATTR.NODIRATIME;
   if (flags & MS.NOSYMFOLLOW) a |= ATTR.NOSYMFOLLOW;
   return a;
+}
+
+/** A fresh mount's MOUNT_ATTR_*: the flags above plus its atime mode (relatime is the default). */
+function freshAttrs(flags: number): number {
+  let a = flagsToAttrs(flags);
+  if (flags & MS.NOATIME) a |= ATTR.NOATIME;
+  else if (flags & MS.STRICTATIME) a |= ATTR.STRICTATIME;
+  return a;
+}
+
+/** Superblock flags a fresh file system takes as fsconfig flags. */
+const SB_WORDS: [number, string][] = [
+  [MS.SYNCHRONOUS, 'sync'],
+  [MS.DIRSYNC, 'dirsync'],
+  [MS.LAZYTIME, 'lazytime'],
+  [MS.MANDLOCK, 'mand'],
+];
+
+/** Kernel file systems: mounted only on real directories, and the masks under them are applied relative to them. */
+export const KERNEL_FILESYSTEMS: readonly string[] = ['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2', 'devpts'];
+
+/** A bind of the host's kernel file systems (the fallbacks for /proc, /sys, /sys/fs/cgroup). */
+function kernelSource(source: string): boolean {
+  return ['/proc', '/sys'].some((k) => source === k || source.startsWith(`${k}/`));
+}
+
+export function isKernelMount(s: MountStep): boolean {
+  return (s.op === 'fs' && KERNEL_FILESYSTEMS.includes(s.fstype)) || (s.op === 'bind' && kernelSource(s.source));
 }
 
 /** An absolute, normalised path inside the container ("dev/" → "/dev"). */
@@ -156,32 +111,69 @@ export interface MountContext {
   /** Namespaces joined by path (owned by the caller's user namespace or above). */
   joined?: ReadonlySet<string>;
   gidMap: IdRange[];
-  /** The host's device nodes, for linux.devices (default: the real /dev). */
+  /** The host's device nodes, for linux.devices and device binds (default: the real /dev). */
   devices?: DeviceLookup;
+  /** Which devices the container may open (linux.resources.devices); default: none but the ones it asks for. */
+  devicePolicy?: DevicePolicy;
 }
 
-function bindStep(source: string, dest: string, o: ParsedOptions, extraAttrs = 0, kind: 'dir' | 'auto' = 'auto'): MountStep {
-  return {
-    op: 'mount',
+/**
+ * A bind of one device node is a device the config asks for (rootless
+ * podman's --device): it opens, and the runner checks that the clone it
+ * attaches is still that node. Any other bind (a directory, which may hold
+ * device nodes: `-v /dev:/hostdev`) is nodev unless the config allows every
+ * device.
+ */
+function deviceAttrs(source: string, ctx: MountContext): { attrs: number; device?: BindStep['device'] } {
+  const node = (ctx.devices ?? hostDevices()).at(source);
+  if (node) return { attrs: 0, device: { type: node.type, major: node.major, minor: node.minor } };
+  return { attrs: (ctx.devicePolicy ?? devicePolicy(undefined)).allowsAll ? 0 : ATTR.NODEV };
+}
+
+function bindStep(
+  source: string,
+  dest: string,
+  o: ParsedOptions,
+  ctx: MountContext,
+  extraAttrs = 0,
+  kind: 'dir' | 'auto' = 'auto',
+): BindStep {
+  const dev = deviceAttrs(source, ctx);
+  const step: BindStep = {
+    op: 'bind',
     source,
     dest,
-    fstype: '',
-    flags: MS.BIND | (o.recursive ? MS.REC : 0),
-    data: '',
-    attrs: flagsToAttrs(o.flags) | extraAttrs,
+    attrs: flagsToAttrs(o.flags) | extraAttrs | dev.attrs,
     propagation: o.propagation,
+    recursive: o.recursive,
     kind,
+    nofollow: kernelSource(source),
   };
+  if (dev.device) step.device = dev.device;
+  return step;
 }
 
-function freshStep(source: string, dest: string, fstype: string, o: ParsedOptions, data = o.data): MountStep & { op: 'mount' } {
-  return { op: 'mount', source, dest, fstype, flags: o.flags, data: data.join(','), attrs: 0, propagation: o.propagation, kind: 'dir' };
+function freshStep(source: string, dest: string, fstype: string, o: ParsedOptions, data = o.data): FsStep {
+  const sb = SB_WORDS.filter(([f]) => o.flags & f).map(([, w]) => w);
+  // Device nodes cannot be opened on a file system mounted in a user
+  // namespace (the kernel marks it so); devpts is the exception that holds the ptys.
+  const nodev = fstype === 'devpts' ? 0 : ATTR.NODEV;
+  return {
+    op: 'fs',
+    fstype,
+    source,
+    dest,
+    attrs: freshAttrs(o.flags) | nodev,
+    propagation: o.propagation,
+    options: [...sb, ...data],
+    nofollow: KERNEL_FILESYSTEMS.includes(fstype),
+  };
 }
 
 const LOCKDOWN = ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC;
 
 /** One config mount → zero or one step. */
-export function planMount(m: Mount, index: number, ctx: MountContext): MountStep | null {
+export function planMount(m: Mount, index: number, ctx: MountContext): BindStep | FsStep | null {
   const dest = containerPath(m.destination);
   const o = parseOptions(m.options);
   const type = m.type ?? '';
@@ -189,19 +181,19 @@ export function planMount(m: Mount, index: number, ctx: MountContext): MountStep
   if (o.bind || type === 'bind') {
     if (!m.source) throw new UserError(field, 'a bind mount needs a source');
     if (o.data.length) log.debug(`${field}: data ${o.data.join(',')} ignored for a bind mount`);
-    return bindStep(path.resolve(ctx.bundle, m.source), dest, o);
+    return bindStep(path.resolve(ctx.bundle, m.source), dest, o, ctx);
   }
   switch (type) {
     case 'proc':
       if (ctx.created.has('pid')) return freshStep('proc', dest, 'proc', o);
       // A fresh proc needs a pid namespace owned by our user namespace.
       log.debug(`${field}: no new pid namespace, binding the host's /proc`);
-      return bindStep('/proc', dest, { ...o, recursive: true }, 0, 'dir');
+      return bindStep('/proc', dest, { ...o, recursive: true }, ctx, 0, 'dir');
     case 'sysfs': {
       // The kernel refuses a fresh sysfs unless the network namespace is owned by
       // our user namespace (a joined or the host's is not): bind the host's /sys,
       // always read-only so the container cannot write the host's settings.
-      const hostSys = bindStep('/sys', dest, { ...o, recursive: true }, LOCKDOWN, 'dir');
+      const hostSys = bindStep('/sys', dest, { ...o, recursive: true }, ctx, LOCKDOWN, 'dir');
       // Even with our own network namespace it refuses (EPERM) when something is
       // mounted over part of the host's /sys (a fresh mount would reveal what
       // that hides): then the same read-only bind, as crun does.
@@ -220,7 +212,7 @@ export function planMount(m: Mount, index: number, ctx: MountContext): MountStep
     case 'cgroup2':
       // A fresh cgroup mount needs a cgroup namespace and delegation we do not
       // manage: the host's hierarchy, read-only, shows the container its limits.
-      return bindStep('/sys/fs/cgroup', dest, { ...o, recursive: true }, LOCKDOWN, 'dir');
+      return bindStep('/sys/fs/cgroup', dest, { ...o, recursive: true }, ctx, LOCKDOWN, 'dir');
     case 'devpts':
       return freshStep(m.source || 'devpts', dest, 'devpts', o, devptsData(o.data, ctx.gidMap, field));
     case '':
@@ -255,8 +247,10 @@ const DEV_LINKS: [string, string][] = [
   ['core', '/proc/kcore'],
 ];
 
-function deviceBind(source: string, dest: string): MountStep {
-  return { op: 'mount', source, dest, fstype: '', flags: MS.BIND, data: '', attrs: 0, propagation: 0, kind: 'file' };
+/** A device node the config asks for: a bind of the host node, which must still be that device when it is attached. */
+function deviceBind(source: HostNode, dest: string): BindStep {
+  const device = { type: source.type, major: source.major, minor: source.minor };
+  return { op: 'bind', source: source.path, dest, attrs: 0, propagation: 0, recursive: false, kind: 'file', nofollow: false, device };
 }
 
 /**
@@ -272,7 +266,12 @@ export function deviceSteps(config: OciConfig, lookup: DeviceLookup = hostDevice
   });
   const taken = new Set(asked.map((a) => a.dest));
   const defaults = DEVICES.map((d) => `/dev/${d}`).filter((p) => !taken.has(p));
-  const steps = [...defaults.map((p) => deviceBind(p, p)), ...asked.map((a) => deviceBind(a.source, a.dest))];
+  const standard = (p: string): BindStep => {
+    const node = lookup.at(p);
+    if (!node) throw new UserError(p, 'the host has no such device node to bind');
+    return deviceBind(node, p);
+  };
+  const steps: MountStep[] = [...defaults.map(standard), ...asked.map((a) => deviceBind(a.source, a.dest))];
   for (const [name, target] of DEV_LINKS) if (!taken.has(`/dev/${name}`)) steps.push({ op: 'symlink', target, path: `/dev/${name}` });
   return steps;
 }
@@ -284,7 +283,7 @@ export function planMounts(config: OciConfig, ctx: MountContext): MountStep[] {
   (config.mounts ?? []).forEach((m, i) => {
     const s = planMount(m, i, ctx);
     if (s) steps.push(s);
-    if (s && s.op === 'mount' && s.dest === '/dev') {
+    if (s && s.dest === '/dev') {
       steps.push(...deviceSteps(config, ctx.devices));
       devicesDone = true;
     }
@@ -301,15 +300,46 @@ export function planMounts(config: OciConfig, ctx: MountContext): MountStep[] {
  */
 export function sysfsAttrs(steps: MountStep[], ctx: MountContext): number | undefined {
   if (ctx.created.has('network') || !ctx.joined?.has('network')) return undefined;
-  const s = steps.find((m) => m.op === 'mount' && m.fstype === 'sysfs');
-  return s && s.op === 'mount' ? flagsToAttrs(s.flags) : undefined;
+  const s = steps.find((m): m is FsStep => m.op === 'fs' && m.fstype === 'sysfs');
+  return s?.attrs;
 }
 
-/** maskedPaths then readonlyPaths (both skip paths missing in the rootfs, at run time). */
-export function planPathSteps(config: OciConfig): MountStep[] {
-  const masked = (config.linux?.maskedPaths ?? []).map((p): MountStep => ({ op: 'mask', path: containerPath(p) }));
-  const ro = (config.linux?.readonlyPaths ?? []).map((p): MountStep => ({ op: 'rdonly', path: containerPath(p) }));
-  return [...masked, ...ro];
+/** Does a mount at `dest` hold the container path `p`? */
+function holds(dest: string, p: string): boolean {
+  return p === dest || p.startsWith(dest === '/' ? '/' : `${dest}/`);
+}
+
+/**
+ * Where maskedPaths and readonlyPaths go. A path whose topmost mount is a
+ * kernel file system (proc, sysfs, or a bind of the host's) is applied right
+ * after that mount, relative to it (`rel`): the runner never looks it up
+ * through the rootfs, whose symlinks could point it elsewhere. Any other path
+ * is resolved in the rootfs once every mount is made (`rootLevel`).
+ * Masks first, then read-only paths, as the config lists them.
+ */
+export function placePathSteps(mounts: MountStep[], config: OciConfig): { steps: MountStep[]; rootLevel: MountStep[] } {
+  const wanted = [
+    ...(config.linux?.maskedPaths ?? []).map((p) => ({ op: 'mask' as const, path: containerPath(p) })),
+    ...(config.linux?.readonlyPaths ?? []).map((p) => ({ op: 'rdonly' as const, path: containerPath(p) })),
+  ];
+  const after = new Map<number, MountStep[]>();
+  const rootLevel: MountStep[] = [];
+  for (const w of wanted) {
+    let top = -1;
+    mounts.forEach((m, i) => {
+      if ((m.op === 'bind' || m.op === 'fs') && holds(m.dest, w.path)) top = i;
+    });
+    const m = mounts[top];
+    if (m && (m.op === 'bind' || m.op === 'fs') && isKernelMount(m)) {
+      const rel = w.path === m.dest ? '' : w.path.slice(m.dest === '/' ? 1 : m.dest.length + 1);
+      after.set(top, [...(after.get(top) ?? []), { ...w, rel }]);
+    } else {
+      rootLevel.push(w);
+    }
+  }
+  const steps: MountStep[] = [];
+  mounts.forEach((m, i) => steps.push(m, ...(after.get(i) ?? [])));
+  return { steps, rootLevel };
 }
 
 export function propagationFlags(name: string | undefined): number {

@@ -1,14 +1,18 @@
 // buildPlan: every decision about a container, made here in plain code, so the
 // native runner only executes (see src/runner/protocol.ts for the wire format).
-import * as log from '../log';
-import { UserError } from '../errors';
+// The config has met the policy table (spec/policy.ts) before: what it refuses
+// never reaches here, so the planners assume it.
 import type { NamespaceType, OciConfig } from '../spec/types';
-import { planIds, readCallerIds, type CallerIds, type IdPlan } from './idmap';
-import { MS, planMounts, planPathSteps, propagationFlags, sysfsAttrs, type MountStep } from './mounts';
-import { planProcess, type ProcessPlan } from './process';
-import { planFakeroot, type FakerootPlan } from './fakeroot';
-
-export { readCallerIds, type CallerIds };
+import { ALWAYS_NEW_NAMESPACES } from '../spec/policy';
+import { CLONE, type Join, type Plan } from '../runner/plan';
+import { planIds, type CallerIds } from './idmap';
+import { MS } from '../spec/mount-options';
+import { ATTR, placePathSteps, planMounts, propagationFlags, sysfsAttrs } from './mounts';
+import { configDevicePolicy } from './devices';
+import { planProcess } from './process';
+import { planFakeroot } from './fakeroot';
+import { planProfile } from './profile';
+import { planSysctls } from './sysctl';
 
 export interface PlanContext {
   bundle: string;
@@ -17,60 +21,21 @@ export interface PlanContext {
   /** The container's state directory; the runner makes stateDir/exec.fifo. */
   stateDir: string;
   caller: CallerIds;
-}
-
-export const CLONE: Record<string, number> = {
-  mount: 0x00020000,
-  uts: 0x04000000,
-  ipc: 0x08000000,
-  user: 0x10000000,
-  pid: 0x20000000,
-  network: 0x40000000,
-  cgroup: 0x02000000,
-};
-
-export interface Plan {
-  stateDir: string;
-  /** Runner stays as subreaper and exits with the container's status (`run`). */
+  /** `run`: the runner stays as subreaper and exits with the container's status. */
   wait: boolean;
-  /** fds 3..3+preserveFds-1 reach the container. */
+  /** --preserve-fds: fds 3..3+N-1 reach the container. */
   preserveFds: number;
-  /** Joined by path, before our user namespace exists. */
-  joins: { type: NamespaceType; flag: number; path: string }[];
-  /** Created together with (and owned by) the new user namespace. */
-  created: NamespaceType[];
-  ids: IdPlan;
-  rootfs: string;
-  /** Mounts, devices, cwd creation, masked and read-only paths, in execution order. */
-  mounts: MountStep[];
-  rootReadonly: boolean;
-  /** Propagation flags for / after pivot_root; 0 = leave private. */
-  rootPropagation: number;
-  /** --no-pivot: move the rootfs onto / and chroot instead of pivot_root (for roots on ramfs). */
+  /** --no-pivot. */
   noPivot?: boolean;
-  hostname?: string;
-  domainname?: string;
-  /** personality(2) persona set right before execve (linux.personality LINUX32); undefined = leave. */
-  personality?: number;
-  /** MOUNT_ATTR_* of a sysfs the runner makes before the unshare (joined network namespace); see sysfsAttrs. */
-  premadeSysfs?: number;
-  process: ProcessPlan;
-  /** The fake-root seccomp filter and its supervisor's table, installed right before execve; see fakeroot.ts. */
-  fakeroot?: FakerootPlan;
+  /** Session keyring to join (the container id); undefined keeps the caller's (--no-new-keyring). */
+  keyring?: string;
 }
 
-/** Which namespaces to join and which to create. user and mount are always new. */
-export function planNamespaces(config: OciConfig): { joins: Plan['joins']; created: NamespaceType[] } {
-  const joins: Plan['joins'] = [];
-  const created: NamespaceType[] = ['user', 'mount'];
+/** Which namespaces to join and which to create; user and mount are always new (policy refuses joining them). */
+export function planNamespaces(config: OciConfig): { joins: Join[]; created: NamespaceType[] } {
+  const joins: Join[] = [];
+  const created: NamespaceType[] = [...ALWAYS_NEW_NAMESPACES];
   for (const ns of config.linux?.namespaces ?? []) {
-    const field = `linux.namespaces ${ns.type}`;
-    if (ns.type === 'user' || ns.type === 'mount') {
-      // We must own both to do anything unprivileged: joining is not possible.
-      if (ns.path) throw new UserError(field, 'joining by path is not supported (ch-run-oci always creates it)');
-      continue;
-    }
-    if (!(ns.type in CLONE)) throw new UserError(field, 'not supported');
     if (ns.path) joins.push({ type: ns.type, flag: CLONE[ns.type], path: ns.path });
     else if (!created.includes(ns.type)) created.push(ns.type);
   }
@@ -84,43 +49,50 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
   const { joins, created } = planNamespaces(config);
   const ids = planIds(config, ctx.caller);
   const proc = planProcess(config.process);
-  const mountCtx = { bundle: ctx.bundle, created: new Set<string>(created), joined: new Set<string>(joins.map((j) => j.type)), gidMap: ids.gidMap };
-  const mounts = planMounts(config, mountCtx);
-  const premadeSysfs = sysfsAttrs(mounts, mountCtx);
+  const devicePolicy = configDevicePolicy(config);
+  const mountCtx = {
+    bundle: ctx.bundle,
+    created: new Set<string>(created),
+    joined: new Set<string>(joins.map((j) => j.type)),
+    gidMap: ids.gidMap,
+    devicePolicy,
+  };
+  const planned = planMounts(config, mountCtx);
+  const premadeSysfs = sysfsAttrs(planned, mountCtx);
+  const { steps: mounts, rootLevel } = placePathSteps(planned, config);
   // cwd is made before the root turns read-only; the runner chdirs after pivot_root.
-  mounts.push({ op: 'mkdir', path: proc.cwd });
-  mounts.push(...planPathSteps(config));
+  mounts.push({ op: 'mkdir', path: proc.cwd }, ...rootLevel);
 
-  let hostname = config.hostname;
-  if (hostname !== undefined && !created.includes('uts')) {
-    // Without a uts namespace of our own the kernel refuses sethostname (and it
-    // would rename the host). Clients set hostname even with --uts=host, so
-    // this is a note, not an error.
-    log.debug('hostname ignored: no new uts namespace');
-    hostname = undefined;
-  }
-  let domainname = config.domainname;
-  if (domainname !== undefined && !created.includes('uts')) {
-    log.debug('domainname ignored: no new uts namespace');
-    domainname = undefined;
-  }
+  const sysctls = planSysctls(config, joins);
+  // kernel.hostname/domainname sysctls win over the fields, as in runc, which
+  // wrote them after sethostname. Without a uts namespace of our own the kernel
+  // refuses sethostname (and it would rename the host); policy notes that the
+  // name is not applied.
+  const ownUts = created.includes('uts');
+  const hostname = sysctls.hostname ?? config.hostname;
+  const domainname = sysctls.domainname ?? config.domainname;
   const prop = config.linux?.rootfsPropagation;
   return {
     stateDir: ctx.stateDir,
-    wait: false,
-    preserveFds: 0,
+    wait: ctx.wait,
+    preserveFds: ctx.preserveFds,
     joins,
     created,
     ids,
     rootfs: ctx.rootfs,
+    rootAttrs: devicePolicy.allowsAll ? 0 : ATTR.NODEV,
     mounts,
     rootReadonly: config.root?.readonly === true,
     rootPropagation: prop ? propagationFlags(prop) | MS.REC : 0,
-    hostname: hostname || undefined,
-    domainname: domainname || undefined,
+    noPivot: ctx.noPivot,
+    keyring: ctx.keyring,
+    hostname: (ownUts && hostname) || undefined,
+    domainname: (ownUts && domainname) || undefined,
     personality: config.linux?.personality?.domain === 'LINUX32' ? PER_LINUX32 : undefined,
     premadeSysfs,
     process: proc,
     fakeroot: planFakeroot(config, ids),
+    profile: planProfile(config.linux?.seccomp),
+    sysctls,
   };
 }

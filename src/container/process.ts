@@ -4,48 +4,28 @@ import { UserError } from '../errors';
 import * as log from '../log';
 import { KNOWN_CAPABILITIES } from '../spec/capabilities';
 import type { Capabilities, Process } from '../spec/types';
+import type { CapSets, ProcessPlan } from '../runner/plan';
 import { containerPath } from './mounts';
-
-export interface Rlimit {
-  type: string;
-  resource: number;
-  /** Decimal, or "unlimited". */
-  soft: string;
-  hard: string;
-}
-
-export interface CapSets {
-  bounding: bigint;
-  effective: bigint;
-  permitted: bigint;
-  inheritable: bigint;
-  ambient: bigint;
-}
-
-export interface ProcessPlan {
-  args: string[];
-  env: string[];
-  /** The PATH used to find args[0] inside the container when it has no '/'. */
-  searchPath: string;
-  cwd: string;
-  umask: number;
-  rlimits: Rlimit[];
-  noNewPrivileges: boolean;
-  caps: CapSets;
-  oomScoreAdj?: number;
-  /**
-   * The environment has no HOME (or an empty one; ctr and Docker send none):
-   * the runner adds HOME from the container's /etc/passwd entry of the
-   * process uid, "/" without one, as runc and crun do.
-   */
-  homeFromPasswd: boolean;
-}
+import { callerStackLimit, checkExecSize } from './exec-limits';
 
 // linux/resource.h order.
 const RLIMITS = [
-  'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS',
-  'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS',
-  'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
+  'RLIMIT_CPU',
+  'RLIMIT_FSIZE',
+  'RLIMIT_DATA',
+  'RLIMIT_STACK',
+  'RLIMIT_CORE',
+  'RLIMIT_RSS',
+  'RLIMIT_NPROC',
+  'RLIMIT_NOFILE',
+  'RLIMIT_MEMLOCK',
+  'RLIMIT_AS',
+  'RLIMIT_LOCKS',
+  'RLIMIT_SIGPENDING',
+  'RLIMIT_MSGQUEUE',
+  'RLIMIT_NICE',
+  'RLIMIT_RTPRIO',
+  'RLIMIT_RTTIME',
 ];
 
 /** What Go's os/exec and runc use when the environment has no PATH. */
@@ -116,14 +96,15 @@ export function lacksHome(env: string[]): boolean {
 export function planProcess(p: Process | undefined): ProcessPlan {
   if (!p) throw new UserError('process', 'is required to run a container');
   if (!p.args || p.args.length === 0) throw new UserError('process.args', 'must name the program to run');
-  if (p.terminal) log.debug('process.terminal: handled by the console socket, not the runner plan');
   // An empty HOME counts as none (as in runc): it makes way for the runner's.
   const homeFromPasswd = lacksHome(p.env ?? []);
-  const env = homeFromPasswd ? (p.env ?? []).filter((e) => !e.startsWith('HOME=')) : p.env ?? [];
+  const env = homeFromPasswd ? (p.env ?? []).filter((e) => !e.startsWith('HOME=')) : (p.env ?? []);
   const rlimits = (p.rlimits ?? []).map((r) => {
     if (r.soft > r.hard) throw new UserError('process.rlimits', `${r.type}: soft limit above hard limit`);
     return { type: r.type, resource: rlimitNumber(r.type), soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) };
   });
+  const stack = rlimits.find((r) => r.type === 'RLIMIT_STACK');
+  checkExecSize(p.args, env, stack ? (stack.soft === 'unlimited' ? Infinity : Number(stack.soft)) : callerStackLimit());
   return {
     args: p.args,
     env,

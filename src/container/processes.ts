@@ -1,36 +1,56 @@
-// Which host processes belong to a container. Every container has its own
-// user namespace, so "the container's processes" are exactly the processes in
-// that namespace, whether or not a pid namespace was made.
-import * as fs from 'node:fs';
-import type { ContainerRecord } from '../state/store';
-import { isRunning } from '../state/status';
+// Which host processes belong to a container: those whose user namespace is
+// the container's or a descendant of it, so a process that unshares a user
+// namespace of its own is still found (the runner's `procs` mode walks the
+// namespace parents, which Node cannot ask for; see src/runner/procs.c).
+//
+// Only while the container's first process is alive: it is how the namespace
+// is found (and, once opened, the runner's fd keeps its inode number from
+// being reused). Without a pid namespace and without cgroups, processes that
+// outlive the first one cannot be told from others afterwards, and are left.
+import { spawnSync } from 'node:child_process';
+import { UserError } from '../errors';
+import { runnerPath } from '../runner/locate';
+import type { ContainerRecord } from '../state/record';
+import { isRunning } from '../proc';
 
-/** The user namespace of a process, e.g. "user:[4026532841]", or undefined if it is gone. */
-export function userNamespaceOf(pid: number): string | undefined {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/ns/user`);
-  } catch {
-    return undefined;
+/** The inode of the recorded user namespace ("user:[N]"), 0 when unknown. */
+export function recordedUserNs(record: ContainerRecord): number {
+  const m = /^user:\[(\d+)\]$/.exec(record.ns?.user ?? '');
+  return m ? Number(m[1]) : 0;
+}
+
+function alive(record: ContainerRecord): boolean {
+  return record.pid !== undefined && record.pidStartTime !== undefined && isRunning(record.pid, record.pidStartTime);
+}
+
+function runProcs(record: ContainerRecord, args: string[], runnerDir?: string): string {
+  const exe = runnerPath(runnerDir);
+  const r = spawnSync(exe, ['procs', args[0], String(record.pid), record.pidStartTime!, String(recordedUserNs(record)), ...args.slice(1)], {
+    env: {},
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
+  });
+  if (r.error) throw new UserError(`runner ${exe}`, r.error.message);
+  if (r.status !== 0) {
+    const line = r.stderr.trim().split('\n').pop() ?? '';
+    throw new UserError('processes', line.replace(/^ch-run-oci: /, '') || `runner exited with ${r.status ?? r.signal}`);
   }
+  return r.stdout;
+}
+
+/** Live pids of the container, its first process first (empty once that one is gone). */
+export function containerProcesses(record: ContainerRecord, runnerDir?: string): number[] {
+  if (!alive(record)) return [];
+  return runProcs(record, ['list'], runnerDir).split('\n').filter(Boolean).map(Number);
 }
 
 /**
- * Live pids of the container: its init first, then every other process in its
- * user namespace. Only while the init is alive: it pins the namespace, so its
- * inode number cannot have been reused by someone else's namespace. (Without
- * cgroups, processes that outlive the init of a container with no pid
- * namespace are out of reach; a pid namespace avoids that.)
+ * Signals every process of the container, scanning again until no new one
+ * appears (bounded), then waits up to waitMs for them to be gone. Nothing
+ * happens once the first process is gone.
  */
-export function containerProcesses(record: ContainerRecord): number[] {
-  const alive = record.pid !== undefined && record.pidStartTime !== undefined && isRunning(record.pid, record.pidStartTime);
-  if (!alive) return [];
-  const pids = [record.pid!];
-  const ns = userNamespaceOf(record.pid!);
-  if (!ns || ns !== record.ns?.user) return pids;
-  for (const name of fs.readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === record.pid || pid === process.pid) continue;
-    if (userNamespaceOf(pid) === ns) pids.push(pid);
-  }
-  return pids;
+export function signalContainerProcesses(record: ContainerRecord, signal: number, o: { waitMs?: number; runnerDir?: string } = {}): void {
+  if (!alive(record)) return;
+  runProcs(record, ['kill', String(signal), String(o.waitMs ?? 0)], o.runnerDir);
 }

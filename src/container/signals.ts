@@ -65,3 +65,12 @@ export function forwardSignals(pid: number): () => void {
     for (const s of TERMINATING) process.off(s, forward);
   };
 }
+
+/** Sends a signal to a process that may be gone already. */
+export function killQuietly(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}

@@ -18,8 +18,22 @@ export type Arch = 'x86_64' | 'x32' | 'i386' | 'aarch64';
 
 /** What the supervisor emulates for an id call (src/runner/seccomp.c knows these names). */
 export type IdOp =
-  | 'getuid' | 'geteuid' | 'getgid' | 'getegid' | 'getresuid' | 'getresgid' | 'getgroups'
-  | 'setuid' | 'setgid' | 'setreuid' | 'setregid' | 'setresuid' | 'setresgid' | 'setfsuid' | 'setfsgid' | 'setgroups';
+  | 'getuid'
+  | 'geteuid'
+  | 'getgid'
+  | 'getegid'
+  | 'getresuid'
+  | 'getresgid'
+  | 'getgroups'
+  | 'setuid'
+  | 'setgid'
+  | 'setreuid'
+  | 'setregid'
+  | 'setresuid'
+  | 'setresgid'
+  | 'setfsuid'
+  | 'setfsgid'
+  | 'setgroups';
 
 /** What the filter does with a matched call. */
 export type Fake =

@@ -25,69 +25,89 @@ static void await(int fd) {
   if (r != 1) _exit(1);
 }
 
-/* With set-up ids (the caller's own are not mapped) the state directory is
- * out of the container's reach: the fifo itself, handed to those ids by R,
- * is held as an O_PATH fd from before the unshare and reopened through
- * /proc/self/fd at start. */
+/* The exec fifo, held as an O_PATH fd opened by C1 before the unshare (its
+ * path is the caller's) and reopened for writing through /proc/self/fd at
+ * start, as runc does. The state directory itself is never open in the
+ * container process: an fd of a host directory would be a way out (a cwd of
+ * /proc/self/fd/N). With set-up ids the fifo was handed to those ids by R. */
 static int fifo_path_fd = -1;
+
+/* At create, after pivot_root: /proc/self/fd/N must lead to our fifo, or
+ * start could not open it (no /proc in the container, or a rootfs whose
+ * /proc is something else). Checked by inode, so no look-alike passes. */
+static void check_fifo_reachable(const char *via) {
+  struct stat want, got;
+  if (fstat(fifo_path_fd, &want) < 0) die(errno, "fifo", "stat");
+  if (stat(via, &got) < 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+    die(0, "mounts", "the container needs /proc (the exec fifo is reopened through %s at start)", via);
+}
 
 static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes *pp) {
   /* Killed with C1 until R has reported; the go pipe covers the instant
    * between fork and this prctl. */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "setsid", "prctl PDEATHSIG");
   close(pp->hold_r);
   if (setsid() < 0) die(errno, "setsid", "container process");
 
-  /* The state directory is opened before pivot_root: the fifo stays
-   * reachable without any path from inside the container. `exec` has none. */
-  const struct rec *fifo = plan_find(p, "fifo");
-  int state_fd = -1;
-  if (fifo && fifo_path_fd < 0 && (state_fd = open(fifo->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-    die(errno, "fifo", "open state directory %s", fifo->argv[0]);
-
   setup_process_early(p);
+  /* Before the mounts: written through the caller's /proc (see sysctl.c). */
+  write_sysctls(p, "sysctl");
   if (plan_find(p, "rootfs")) setup_mounts(p);
   setup_process_create(p);
   const char *exe = resolve_exec(p);
+  char via[64];
+  snprintf(via, sizeof via, "/proc/self/fd/%d", fifo_path_fd);
+  if (fifo_path_fd >= 0) check_fifo_reachable(via);
+  profile_build(p);
 
   say(pp->sync_w, "ok\n");
   await(pp->go_r);
   /* R has reported "ok PID": from now on C2 lives on its own. */
-  prctl(PR_SET_PDEATHSIG, 0);
+  if (prctl(PR_SET_PDEATHSIG, 0) < 0) die(errno, "start", "prctl PDEATHSIG");
   say(pp->sync_w, "ack\n");
   close(pp->sync_w);
   close(pp->go_r);
   report_to(2);
 
-  if (state_fd >= 0 || fifo_path_fd >= 0) {
+  if (fifo_path_fd >= 0) {
     /* Blocks until `start` opens the fifo for reading. */
     int fd;
-    char via[64];
-    snprintf(via, sizeof via, "/proc/self/fd/%d", fifo_path_fd);
-    while ((fd = fifo_path_fd >= 0 ? open(via, O_WRONLY | O_CLOEXEC) : openat(state_fd, "exec.fifo", O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
-    if (fd < 0) die(errno, "start", fifo_path_fd >= 0 ? "open exec fifo through %s (the container needs /proc)" : "open exec fifo", via);
+    while ((fd = open(via, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
+    if (fd < 0) die(errno, "start", "open exec fifo through %s (the container needs /proc)", via);
     if (write(fd, "0", 1) != 1) die(errno, "start", "write exec fifo");
     /* `start` keeps its end open until it exits, so the program begins after
      * start has returned (clients set up their signal handling then). With no
      * reader left, poll reports POLLERR; the bound covers a stopped start. */
-    struct pollfd reader = {.fd = fd, .events = 0};
+    struct pollfd reader = { .fd = fd, .events = 0 };
     while (poll(&reader, 1, 5000) < 0 && errno == EINTR) {}
     close(fd);
-    if (state_fd >= 0) close(state_fd);
-    if (fifo_path_fd >= 0) close(fifo_path_fd);
+    close(fifo_path_fd);
   }
   exec_container(p, exe);
 }
 
 void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  unsigned long long userns_ino = 0;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "runner", "prctl PDEATHSIG");
   if (getppid() != runner) _exit(1); /* R died before the prctl */
-  signal(SIGPIPE, SIG_DFL);           /* R ignores it; the container must not */
+  signal(SIGPIPE, SIG_DFL); /* R ignores it; the container must not */
   report_to(pp->sync_w);
   close(pp->sync_r);
   close(pp->maps_w);
   close(pp->go_w);
   close(pp->hold_w);
+  /* Not dumpable from here to execve (which makes the program dumpable
+   * again): ptrace, /proc/PID/mem and the /proc/PID/ns files of a
+   * non-dumpable process need CAP_SYS_PTRACE over the user namespace our
+   * memory belongs to, the caller's, which no container process has. `exec`
+   * joins a running container holding every capability there, so from
+   * before its first setns; create only once R has written our id maps (see
+   * below), since an unprivileged R cannot open those files of a
+   * non-dumpable process. */
+  if (!plan_find(p, "unshare")) {
+    setup_process_early(p);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  }
   /* Fake root's supervisor: forked here, while we are still in the caller's
    * namespaces (see seccomp.c). */
   start_fakeroot_supervisor(p);
@@ -97,11 +117,13 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
    * names the container's namespaces, user first and mount last. Every path is
    * opened before the first setns: joining a mount namespace changes what
    * /proc shows. */
-  int fds[16], nfd = 0;
-  const struct rec *joins[16];
-  for (int i = 0; i < p->n && nfd < 16; i++) {
+  enum { MAX_JOINS = 16 };
+  int fds[MAX_JOINS], nfd = 0;
+  const struct rec *joins[MAX_JOINS];
+  for (int i = 0; i < p->n; i++) {
     const struct rec *r = &p->recs[i];
     if (strcmp(r->tag, "join")) continue;
+    if (nfd == MAX_JOINS) die(0, "plan", "more than %d namespaces to join", MAX_JOINS);
     joins[nfd] = r;
     if ((fds[nfd++] = open(r->argv[1], O_RDONLY | O_CLOEXEC)) < 0) die(errno, "join namespace", "open %s", r->argv[1]);
   }
@@ -111,13 +133,15 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
    * container's user namespace only after, when the caller has no privilege of
    * its own (an ordinary user). So: every namespace but user and mount first,
    * keeping the EPERM ones for after the user namespace; mount always last. */
-  int later[16] = { 0 };
+  int later[MAX_JOINS] = { 0 };
   for (int k = 0; k < nfd; k++) {
     int flag = (int)num(joins[k]->argv[0]);
     if (flag == CLONE_NEWUSER || flag == CLONE_NEWNS) continue;
     if (setns(fds[k], flag) == 0) later[k] = -1;
-    else if (errno == EPERM) later[k] = 1;
-    else die(errno, "join namespace", "setns %s", joins[k]->argv[1]);
+    else if (errno == EPERM) {
+      later[k] = 1;
+      note("%s: EPERM before entering the container's user namespace, joined from inside it", joins[k]->argv[1]);
+    } else die(errno, "join namespace", "setns %s", joins[k]->argv[1]);
   }
   for (int pass = 0; pass < 3; pass++) {
     for (int k = 0; k < nfd; k++) {
@@ -128,39 +152,54 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   }
   for (int k = 0; k < nfd; k++) close(fds[k]);
   premake_sysfs(p);
+  /* Joined namespaces are owned by the caller's user namespace: only here,
+   * before the unshare, does the caller's privilege still count. */
+  write_sysctls(p, "joined-sysctl");
 
   /* One unshare: the kernel makes the user namespace first, so every other
    * namespace created here is owned by it. `exec` creates none. */
   const struct rec *u = plan_find(p, "unshare");
   const struct rec *fifo = plan_find(p, "fifo");
-  if (fifo && plan_find(p, "setupids")) {
+  if (fifo) {
     char path[4096];
     snprintf(path, sizeof path, "%s/exec.fifo", fifo->argv[0]);
     if ((fifo_path_fd = open(path, O_PATH | O_CLOEXEC)) < 0) die(errno, "fifo", "open %s", path);
   }
   if (u) {
     if (unshare((int)num(u->argv[0])) < 0) die(errno, "unshare", "namespaces");
+    /* The container's user namespace, by inode, for R's report: the caller
+     * cannot read it from /proc once we are not dumpable. */
+    struct stat ns;
+    if (stat("/proc/self/ns/user", &ns) < 0) die(errno, "unshare", "stat /proc/self/ns/user");
+    userns_ino = (unsigned long long)ns.st_ino;
     say(pp->sync_w, "unshared\n");
     await(pp->maps_r);
+    setup_process_early(p); /* before an id change: it needs our /proc files */
     /* The caller's own ids may have no mapping (--uidmap 0:1:…): the set-up
      * then runs as the container ids the plan names, since an unmapped id
-     * cannot create files (EOVERFLOW). Dumpable again after the change, so
-     * the caller still reads our /proc files. */
+     * cannot create files (EOVERFLOW). */
     const struct rec *s = plan_find(p, "setupids");
     if (s) {
-      if (setresgid((gid_t)num(s->argv[1]), (gid_t)num(s->argv[1]), (gid_t)num(s->argv[1])) < 0) die(errno, "setup ids", "setresgid %s", s->argv[1]);
-      if (setresuid((uid_t)num(s->argv[0]), (uid_t)num(s->argv[0]), (uid_t)num(s->argv[0])) < 0) die(errno, "setup ids", "setresuid %s", s->argv[0]);
-      prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+      if (setresgid((gid_t)num(s->argv[1]), (gid_t)num(s->argv[1]), (gid_t)num(s->argv[1])) < 0)
+        die(errno, "setup ids", "setresgid %s", s->argv[1]);
+      if (setresuid((uid_t)num(s->argv[0]), (uid_t)num(s->argv[0]), (uid_t)num(s->argv[0])) < 0)
+        die(errno, "setup ids", "setresuid %s", s->argv[0]);
     }
+    /* The maps are written: nothing needs our /proc files any more (an id
+     * change leaves dumpability to fs.suid_dumpable, so set it either way). */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
   close(pp->maps_r);
+  /* In the container's user namespace, before the fork: C2 inherits it. */
+  join_keyring(p);
 
   pid_t c2 = fork();
   if (c2 < 0) die(errno, "fork", "container process");
   if (c2 == 0) run_c2(p, pp);
   if (fakeroot_sock >= 0) close(fakeroot_sock); /* C2's now: EOF if it dies */
   close(pp->go_r);
-  say(pp->sync_w, "pid %d\n", c2);
+  if (userns_ino) say(pp->sync_w, "pid %d %llu\n", c2, userns_ino);
+  else say(pp->sync_w, "pid %d\n", c2);
   close(pp->sync_w);
   /* Stay until R says so: C2's PDEATHSIG points at us. */
   char c;

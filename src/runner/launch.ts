@@ -2,28 +2,30 @@
 //   runner create|exec PLAN_FD REPORT_FD
 // stdio 0-2 are the caller's (the container inherits them), fds 3..3+N-1 are
 // the preserved fds, then the plan pipe and the report pipe. The runner reads
-// the plan to EOF and answers "ok PID" or "error STEP: …" (then, after our
-// "go", "detached").
+// the plan to EOF, says "pid PID" once the container process exists, and
+// answers "ok PID [USERNS]" or "error STEP: …" (then, after our "go",
+// "detached"). Every wait on it is bounded (reportTimeoutMs): a container can
+// stop an exec helper that appears in its pid namespace.
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, errnoText } from '../errors';
-import type { Plan } from '../container/plan';
-import type { ExecPlan } from '../container/exec-plan';
+import * as log from '../log';
+import { pidStartTime } from '../proc';
+import type { ExecPlan, Plan } from './plan';
 import { runnerPath } from './locate';
 import { encodePlan, isExec } from './protocol';
 
 export interface LaunchOptions {
-  /** Keep the runner as the container's subreaper; `exited` gives the status (`run`). */
-  wait: boolean;
-  preserveFds: number;
   runnerDir?: string;
   /**
    * Called with the container pid before the runner lets the container
    * detach: record it here. A caller killed before it returns leaves no
    * process; one killed after leaves a recorded one. Throwing aborts.
+   * `userNs` is the inode of the container's user namespace (create): its
+   * /proc/PID/ns files are not readable by an unprivileged caller until execve.
    */
-  onPid?: (pid: number) => void | Promise<void>;
+  onPid?: (pid: number, userNs?: number) => void | Promise<void>;
 }
 
 export interface Launched {
@@ -33,10 +35,16 @@ export interface Launched {
   exited?: Promise<number>;
 }
 
+/** The early "pid PID" line: the container process exists (for clean-up only). */
+export function parseEarlyPid(line: string): number | undefined {
+  const m = /^pid (\d+)$/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Parses the runner's report line. */
-export function parseReport(line: string): { pid: number } | { error: string } {
-  const ok = /^ok (\d+)$/.exec(line);
-  if (ok) return { pid: Number(ok[1]) };
+export function parseReport(line: string): { pid: number; userNs?: number } | { error: string } {
+  const ok = /^ok (\d+)(?: (\d+))?$/.exec(line);
+  if (ok) return ok[2] === undefined ? { pid: Number(ok[1]) } : { pid: Number(ok[1]), userNs: Number(ok[2]) };
   if (line.startsWith('error ')) return { error: line.slice(6) };
   return { error: `runner: unexpected report ${JSON.stringify(line.slice(0, 200))}` };
 }
@@ -44,8 +52,9 @@ export function parseReport(line: string): { pid: number } | { error: string } {
 /** create (a Plan) or exec (an ExecPlan: runs at once, no fifo). */
 export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): Promise<Launched> {
   const mode = isExec(plan) ? 'exec' : 'create';
-  const n = opts.preserveFds;
-  const wire = encodePlan({ ...plan, wait: opts.wait, preserveFds: n });
+  // The plan says both: how many fds pass, and whether the runner stays to report the status.
+  const n = plan.preserveFds;
+  const wire = encodePlan(plan);
   const planFd = 3 + n;
   const reportFd = 4 + n;
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
@@ -60,11 +69,31 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
       child.on('exit', (code, signal) => res(code ?? 128 + signalNumber(signal)));
     });
     let settled = false;
+    let pid: number | undefined;
+    // The container process from the runner's first line, with its start time.
+    let early: { pid: number; start?: string } | undefined;
     const fail = (err: UserError): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       reject(err);
     };
+    // A runner (or its container process) stopped by a signal would leave us
+    // waiting forever. Past the bound the whole set-up goes: R by SIGKILL,
+    // C1 and C2 through their PDEATHSIG chain, and the container process by
+    // pid as well (stopped before it set its PDEATHSIG, or after it cleared it).
+    const limit = reportTimeoutMs();
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      if (early && early.start !== undefined && pidStartTime(early.pid) === early.start) {
+        try {
+          process.kill(early.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      fail(new UserError(mode, `the runner did not report within ${limit / 1000} s (stopped by a container process?); it was killed`));
+    }, limit);
     child.on('error', (err) => fail(new UserError(`runner ${exe}`, errnoText(err))));
 
     const planPipe = child.stdio[planFd] as Writable | null;
@@ -78,10 +107,9 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
     // "go" once onPid has recorded the pid, and the runner lets the container
     // detach and answers "detached". Until then the container dies with us.
     let text = '';
-    let pid: number | undefined;
-    const confirm = async (p: number): Promise<void> => {
+    const confirm = async (p: number, userNs?: number): Promise<void> => {
       try {
-        await opts.onPid?.(p);
+        await opts.onPid?.(p, userNs);
       } catch (err) {
         child.kill('SIGKILL');
         return fail(err instanceof UserError ? err : new UserError('create', errnoText(err)));
@@ -96,14 +124,25 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
         text = text.slice(nl + 1);
         if (pid !== undefined && line === 'detached') {
           settled = true;
+          clearTimeout(timer);
           report.destroy();
-          return resolve(opts.wait ? { pid, exited } : { pid });
+          return resolve(plan.wait ? { pid, exited } : { pid });
+        }
+        // A fallback the runner took (src/runner/report.c note()): for --debug.
+        if (line.startsWith('note ')) {
+          log.debug(line.slice(5));
+          continue;
+        }
+        const p = parseEarlyPid(line);
+        if (p !== undefined && pid === undefined) {
+          early = { pid: p, start: pidStartTime(p) };
+          continue;
         }
         const r = parseReport(line);
         if ('error' in r) return fail(new UserError(r.error));
         if (pid !== undefined) return fail(new UserError('runner', `unexpected report ${JSON.stringify(line.slice(0, 200))}`));
         pid = r.pid;
-        void confirm(r.pid);
+        void confirm(r.pid, r.userNs);
       }
     });
     report.on('error', () => {});
@@ -112,6 +151,16 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
       fail(new UserError('runner', `exited without reporting (${how})`));
     });
   });
+}
+
+/** Hidden test override (seconds) of how long the runner may take to report; see the man page. */
+export const REPORT_TIMEOUT_ENV = 'CH_RUN_OCI_REPORT_TIMEOUT';
+const REPORT_TIMEOUT_MS = 20_000;
+
+/** How long the runner may take from its start to "detached" (read at call time, never at load). */
+export function reportTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env[REPORT_TIMEOUT_ENV]);
+  return Number.isFinite(v) && v > 0 ? Math.round(v * 1000) : REPORT_TIMEOUT_MS;
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {

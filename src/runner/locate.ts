@@ -115,7 +115,7 @@ export function sealExecutable(bytes: Buffer, dirs: string[]): Sealed {
 
 function sealIn(bytes: Buffer, dir: string): Sealed {
   const wfd = fs.openSync(dir, O_TMPFILE | fs.constants.O_RDWR, 0o700);
-  let rfd = -1;
+  let rfd: number;
   try {
     writeAll(wfd, bytes);
     fs.fchmodSync(wfd, 0o500); // umask may have dropped bits; nobody needs write

@@ -1,8 +1,11 @@
 /* ch-run-oci runner, process R.
  *   ch-run-oci-runner create|exec PLAN_FD REPORT_FD
+ *   ch-run-oci-runner procs ...   (see procs.c)
  * Reads the plan from PLAN_FD to EOF, builds the container through C1 (which
  * enters the namespaces) and C2 (the container process), then writes one line
- * to REPORT_FD: "ok PID" (PID as the caller sees it) or "error STEP: ...".
+ * to REPORT_FD: "ok PID [USERNS]" (PID as the caller sees it, USERNS the inode
+ * of the container's user namespace for create) or "error STEP: ...", after
+ * "pid PID" as soon as the container process exists.
  * Without "wait" in the plan R exits right after; with it R stays as a
  * subreaper, forwards SIGINT/SIGTERM/SIGHUP to the container and exits with
  * its status mapped like a shell (code, or 128+signal).
@@ -38,13 +41,20 @@ static void cleanup(void) {
   if (fifo_made) unlink(fifo_path);
 }
 
+/* A plan larger than this is not one TypeScript wrote. */
+#define PLAN_MAX_BYTES (256u << 20)
+
 static char *read_all(int fd, size_t *len) {
   size_t cap = 65536, n = 0;
   char *buf = malloc(cap);
   for (;;) {
     if (!buf) die(ENOMEM, "plan", "read");
-    if (n == cap) buf = realloc(buf, cap *= 2);
-    if (!buf) continue;
+    if (n == cap) {
+      if (cap >= PLAN_MAX_BYTES) die(EFBIG, "plan", "more than %u bytes", PLAN_MAX_BYTES);
+      char *bigger = realloc(buf, cap *= 2);
+      if (!bigger) die(ENOMEM, "plan", "read");
+      buf = bigger;
+    }
     ssize_t r = read(fd, buf + n, cap - n);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) die(errno, "plan", "read fd %d", fd);
@@ -105,6 +115,7 @@ static void __attribute__((noreturn)) wait_container(void) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "procs")) return procs_main(argc - 1, argv + 1);
   if (argc != 4 || (strcmp(argv[1], "create") && strcmp(argv[1], "exec"))) {
     fprintf(stderr, "usage: %s create|exec PLAN_FD REPORT_FD\n", argv[0]);
     return 2;
@@ -114,12 +125,12 @@ int main(int argc, char **argv) {
   die_hook = cleanup;
   /* A caller that dies before our report takes the half-built container
    * with it (C1 and C2 follow through their own PDEATHSIG). */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "runner", "prctl PDEATHSIG");
   /* EPIPE instead of a silent death when a child is gone; C1 restores it. */
   signal(SIGPIPE, SIG_IGN);
   /* Neither fd may reach the container. */
-  fcntl(plan_fd, F_SETFD, FD_CLOEXEC);
-  fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+  if (fcntl(plan_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(report_fd, F_SETFD, FD_CLOEXEC) < 0)
+    die(errno, "runner", "fds %d and %d", plan_fd, report_fd);
 
   size_t len;
   char *buf = read_all(plan_fd, &len);
@@ -161,12 +172,14 @@ int main(int argc, char **argv) {
   close(pp.go_r);
   close(pp.hold_r);
 
-  char line[4096];
+  char line[4096], userns[32] = "";
   int ok = 0;
   for (;;) {
     ssize_t n = read_line(pp.sync_r, line, sizeof line);
     if (n <= 0) die(0, "runner", "the container process exited during setup");
-    if (!strncmp(line, "error ", 6)) {
+    if (!strncmp(line, "note ", 5)) {
+      say(report_fd, "%s\n", line);
+    } else if (!strncmp(line, "error ", 6)) {
       die_hook = NULL;
       cleanup();
       say(report_fd, "%s\n", line);
@@ -176,7 +189,12 @@ int main(int argc, char **argv) {
       if (write(pp.maps_w, "1", 1) != 1) die(errno, "runner", "release namespace process");
       close(pp.maps_w);
     } else if (!strncmp(line, "pid ", 4)) {
-      c2 = (pid_t)atoi(line + 4);
+      char *end;
+      c2 = (pid_t)strtol(line + 4, &end, 10);
+      if (*end == ' ') snprintf(userns, sizeof userns, " %s", end + 1);
+      /* At once, not with "ok": a C2 stopped (SIGSTOP) before its PDEATHSIG
+       * was set outlives us, and the caller must then kill it by pid. */
+      say(report_fd, "pid %d\n", c2);
     } else if (!strcmp(line, "ok")) {
       ok = 1;
     }
@@ -188,10 +206,10 @@ int main(int argc, char **argv) {
    * tree with it (PDEATHSIG is still set), so no container process ever
    * lives without a recorded pid. Then let C2 detach and say so: until
    * "detached" the caller must stay, or the PDEATHSIG chain would fire. */
-  say(report_fd, "ok %d\n", c2);
+  say(report_fd, "ok %d%s\n", c2, userns);
   ssize_t n = read_line(report_fd, line, sizeof line);
   if (n <= 0 || strcmp(line, "go")) die(0, "runner", "the caller did not confirm the container pid");
-  prctl(PR_SET_PDEATHSIG, 0); /* the container exists now: the caller owns it */
+  if (prctl(PR_SET_PDEATHSIG, 0) < 0) die(errno, "runner", "prctl PDEATHSIG"); /* the container exists now: the caller owns it */
   if (write(pp.go_w, "g", 1) != 1) die(errno, "runner", "release container");
   n = read_line(pp.sync_r, line, sizeof line);
   if (n <= 0 || strcmp(line, "ack")) die(0, "runner", "the container process exited before detaching");

@@ -96,8 +96,7 @@ char *passwd_home(uid_t uid) {
     const char *u = field(line, end, 2, &ulen);
     const char *h = field(line, end, 5, &hlen);
     /* An entry with a NUL in it is not a passwd line. */
-    if (u && h && uid_is(u, ulen, uid) && hlen > 0 && !memchr(line, '\0', (size_t)(end - line)))
-      home = strndup(h, hlen);
+    if (u && h && uid_is(u, ulen, uid) && hlen > 0 && !memchr(line, '\0', (size_t)(end - line))) home = strndup(h, hlen);
     line = end + 1;
   }
   free(buf);

@@ -1,12 +1,15 @@
 /* Plan parser. Wire format (written by src/runner/protocol.ts):
  *   record := TAG '\0' COUNT '\0' ARG '\0' ... (COUNT args)
  * COUNT is decimal. Arguments may be empty or hold newlines; NUL never occurs
- * in them (TypeScript rejects it). The first record must be "v" "1". */
+ * in them (TypeScript rejects it). The first record must be "v" "2". */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runner.h"
+
+/* Sanity bounds only: TypeScript keeps args and env within what execve takes. */
+#define PLAN_MAX_ARGS 4000000
 
 /* Next NUL-terminated field at *off, or NULL when the buffer ends mid-field. */
 static char *field(char *buf, size_t len, size_t *off) {
@@ -30,7 +33,7 @@ int plan_parse(char *buf, size_t len, struct plan *p) {
     if (!tag || !cnt) return -1;
     char *endp;
     long c = strtol(cnt, &endp, 10);
-    if (*cnt == '\0' || *endp != '\0' || c < 0 || c > 100000) return -1;
+    if (*cnt == '\0' || *endp != '\0' || c < 0 || c > PLAN_MAX_ARGS) return -1;
     char **argv = calloc((size_t)c + 1, sizeof(char *));
     if (!argv) return -1;
     for (long i = 0; i < c; i++)
@@ -43,8 +46,7 @@ int plan_parse(char *buf, size_t len, struct plan *p) {
     }
     p->recs[p->n++] = (struct rec){ tag, (int)c, argv };
   }
-  if (p->n == 0 || strcmp(p->recs[0].tag, "v") || p->recs[0].argc != 1 || strcmp(p->recs[0].argv[0], "1"))
-    return -1;
+  if (p->n == 0 || strcmp(p->recs[0].tag, "v") || p->recs[0].argc != 1 || strcmp(p->recs[0].argv[0], "2")) return -1;
   return 0;
 }
 

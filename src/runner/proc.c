@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,18 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runner.h"
 
 void setup_process_early(const struct plan *p) {
+  /* C1 calls this while still dumpable (child.c): /proc/self of a process
+   * that is not is root's. C2 inherits the value, and the flag. */
+  static int applied;
+  if (applied) return;
+  applied = 1;
   const struct rec *r = plan_find(p, "oom");
   if (!r) return;
   /* Written while /proc is still the host's. Lowering the score needs
@@ -29,6 +36,8 @@ void setup_process_early(const struct plan *p) {
   if (write(fd, r->argv[0], strlen(r->argv[0])) < 0) die(errno, "process.oomScoreAdj", "write %s", r->argv[0]);
   close(fd);
 }
+
+static void enter_cwd(const char *cwd);
 
 static rlim_t limit(const char *s) {
   return strcmp(s, "unlimited") ? (rlim_t)num(s) : RLIM_INFINITY;
@@ -57,22 +66,46 @@ void setup_process_create(const struct plan *p) {
     const struct rec *r = &p->recs[i];
     if (strcmp(r->tag, "rlimit")) continue;
     struct rlimit rl = { limit(r->argv[2]), limit(r->argv[3]) };
-    if ((int)num(r->argv[1]) == RLIMIT_NOFILE) {
+    if ((int)num(r->argv[1]) == RLIMIT_NOFILE && (rl.rlim_cur < NOFILE_SETUP_SOFT || rl.rlim_max < NOFILE_SETUP_SOFT)) {
+      note("RLIMIT_NOFILE at least %d during set-up; the exact limits are set right before the program runs", NOFILE_SETUP_SOFT);
       if (rl.rlim_cur < NOFILE_SETUP_SOFT) rl.rlim_cur = NOFILE_SETUP_SOFT;
       if (rl.rlim_max < NOFILE_SETUP_SOFT) rl.rlim_max = NOFILE_SETUP_SOFT;
     }
-    if (setrlimit((int)num(r->argv[1]), &rl) < 0)
-      die(errno, "process.rlimits", "%s soft %s hard %s", r->argv[0], r->argv[2], r->argv[3]);
+    if (setrlimit((int)num(r->argv[1]), &rl) < 0) die(errno, "process.rlimits", "%s soft %s hard %s", r->argv[0], r->argv[2], r->argv[3]);
   }
   const struct rec *u = plan_find(p, "umask");
   umask(u ? (mode_t)num(u->argv[0]) : 022);
   const struct rec *c = plan_find(p, "cwd");
-  if (c && chdir(c->argv[0]) < 0) die(errno, "process.cwd", "%s", c->argv[0]);
+  if (c) enter_cwd(c->argv[0]);
+}
+
+/* Paths the container controls are looked up without magic links: none of
+ * them may lead through /proc/self/fd/N to a file of ours (cf. runc's
+ * CVE-2024-21626, where a leaked fd of the host became the cwd). */
+static int open_path(const char *path, int flags) {
+  struct open_how how = { .flags = (unsigned long long)(flags | O_PATH | O_CLOEXEC), .resolve = RESOLVE_NO_MAGICLINKS };
+  return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+}
+
+/* chdir into the container's cwd (after pivot_root or the join of its mount
+ * namespace), then check that the kernel sees it inside our root. */
+static void enter_cwd(const char *cwd) {
+  int fd = open_path(cwd, O_DIRECTORY);
+  if (fd < 0) die(errno, "process.cwd", "%s", cwd);
+  if (fchdir(fd) < 0) die(errno, "process.cwd", "%s", cwd);
+  close(fd);
+  char buf[PATH_MAX];
+  /* getcwd fails (ENOENT) for a directory outside the root. */
+  if (!getcwd(buf, sizeof buf) || buf[0] != '/') die(0, "process.cwd", "%s is not inside the container", cwd);
 }
 
 static int executable(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+  int fd = open_path(path, 0);
+  if (fd < 0) return 0;
+  int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+  close(fd);
+  return ok;
 }
 
 /* args[0] without a '/' is looked up in the container's PATH (given by the
@@ -82,8 +115,9 @@ const char *resolve_exec(const struct plan *p) {
   if (!a || a->argc < 1) die(0, "process.args", "empty");
   const char *arg0 = a->argv[0];
   if (strchr(arg0, '/')) {
-    struct stat st;
-    if (stat(arg0, &st) < 0) die(errno, "exec", "%s", arg0);
+    int fd = open_path(arg0, 0);
+    if (fd < 0) die(errno, "exec", "%s", arg0);
+    close(fd);
     /* A directory or a file without x bits would fail execve only after
      * start; refuse it here, at create, like runc's lookup does. */
     if (!executable(arg0)) die(EACCES, "exec", "%s", arg0);
@@ -136,7 +170,7 @@ static void set_caps_final(const struct rec *c) {
     { (unsigned)(eff >> 32), (unsigned)(perm >> 32), (unsigned)(inh >> 32) },
   };
   if (syscall(SYS_capset, &h, d) < 0) die(errno, "process.capabilities", "capset");
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) die(errno, "process.capabilities", "clear ambient");
   for (int cap = 0; cap < 64; cap++)
     if ((amb & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
       die(errno, "process.capabilities", "raise ambient %d", cap);
@@ -163,7 +197,7 @@ void exec_container(const struct plan *p, const char *path) {
     uid_t uid = (uid_t)num(u->argv[0]);
     gid_t gid = (gid_t)num(u->argv[1]);
     /* Keep the permitted set across the uid change; capset below decides. */
-    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(errno, "process.user", "prctl KEEPCAPS");
     if (setresgid(gid, gid, gid) < 0) die(errno, "process.user.gid", "setresgid %u", gid);
     if (setresuid(uid, uid, uid) < 0) die(errno, "process.user.uid", "setresuid %u", uid);
   }
@@ -177,11 +211,17 @@ void exec_container(const struct plan *p, const char *path) {
     struct rlimit rl = { limit(r->argv[2]), limit(r->argv[3]) };
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die(errno, "process.rlimits", "%s soft %s", r->argv[0], r->argv[2]);
   }
-  if (caps) set_caps_final(caps);
-  if (plan_find(p, "nonewprivs") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    die(errno, "process.noNewPrivileges", "prctl");
   const struct rec *pe = plan_find(p, "personality");
   if (pe && personality((unsigned long)num(pe->argv[0])) < 0) die(errno, "linux.personality", "personality %s", pe->argv[0]);
+  /* The profile comes last, after the fake-root filter (for the same kind
+   * of answer the newest filter wins: a denied chown stays denied). Without
+   * no_new_privs loading it needs CAP_SYS_ADMIN, which the final capset may
+   * drop: then it goes before that capset, as in runc. */
+  int nnp = plan_find(p, "nonewprivs") != NULL;
+  if (!nnp) profile_load();
+  if (caps) set_caps_final(caps);
+  if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die(errno, "process.noNewPrivileges", "prctl");
+  if (nnp) profile_load();
 
   char **argv, **envp;
   list(p, "args", &argv);

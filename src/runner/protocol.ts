@@ -3,12 +3,19 @@
 // Records are executed in order; see src/README.md "Runner protocol".
 // No JSON on the C side: it only splits at NUL bytes.
 import { UserError } from '../errors';
-import { mapText } from '../container/idmap';
-import { CLONE, type Plan } from '../container/plan';
-import type { ExecPlan } from '../container/exec-plan';
-import { idRuleText } from '../container/fakeroot';
+import {
+  CLONE,
+  idRuleText,
+  mapText,
+  type BindStep,
+  type ExecPlan,
+  type MountStep,
+  type Plan,
+  type ProfilePlan,
+  type SysctlPlan,
+} from './plan';
 
-export const PROTOCOL_VERSION = '1';
+export const PROTOCOL_VERSION = '2';
 
 export type PlanRecord = [tag: string, ...args: string[]];
 
@@ -23,37 +30,24 @@ export function isExec(plan: Plan | ExecPlan): plan is ExecPlan {
 
 /** create: namespaces, id maps, the filesystem, then the process. */
 function createRecords(plan: Plan): PlanRecord[] {
-  const r: PlanRecord[] = [['v', PROTOCOL_VERSION], ['fifo', plan.stateDir]];
+  const r: PlanRecord[] = [
+    ['v', PROTOCOL_VERSION],
+    ['fifo', plan.stateDir],
+  ];
   if (plan.wait) r.push(['wait']);
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.premadeSysfs !== undefined) r.push(['premade-sysfs', String(plan.premadeSysfs)]);
-  r.push(['unshare', String(plan.created.reduce((f, t) => f | CLONE[t], 0) >>> 0)]);
+  r.push(...sysctlRecords(plan.sysctls, 'joined'));
+  r.push(['unshare', String(plan.created.reduce((f: number, t) => f | CLONE[t], 0) >>> 0)]);
   if (!plan.ids.setgroups) r.push(['setgroups', 'deny']);
   r.push(['uidmap', mapText(plan.ids.uidMap)], ['gidmap', mapText(plan.ids.gidMap)]);
   const s = plan.ids.setupIds;
   if (s) r.push(['setupids', String(s.uid), String(s.gid), String(s.hostUid), String(s.hostGid)]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
-  r.push(['rootfs', plan.rootfs]);
-  for (const m of plan.mounts) {
-    switch (m.op) {
-      case 'mount':
-        r.push(['mount', m.source, m.dest, m.fstype, String(m.flags), m.data, String(m.attrs), String(m.propagation), m.kind]);
-        if (m.fallback?.op === 'mount') {
-          const f = m.fallback;
-          r.push(['eperm-mount', f.source, f.dest, f.fstype, String(f.flags), f.data, String(f.attrs), String(f.propagation), f.kind]);
-        }
-        break;
-      case 'symlink':
-        r.push(['symlink', m.target, m.path]);
-        break;
-      case 'mask':
-      case 'rdonly':
-      case 'mkdir':
-        r.push([m.op, m.path]);
-        break;
-    }
-  }
+  r.push(...sysctlRecords(plan.sysctls, 'own'));
+  r.push(['rootfs', plan.rootfs, String(plan.rootAttrs)]);
+  for (const m of plan.mounts) r.push(...mountRecords(m));
   if (plan.rootReadonly) r.push(['rootro']);
   if (plan.hostname) r.push(['hostname', plan.hostname]);
   if (plan.domainname) r.push(['domainname', plan.domainname]);
@@ -62,6 +56,36 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.personality !== undefined) r.push(['personality', String(plan.personality)]);
   r.push(...processRecords(plan));
   return r;
+}
+
+const flag = (b: boolean): string => (b ? '1' : '0');
+
+function bindArgs(m: BindStep): string[] {
+  const dev = m.device ? `${m.device.type}:${m.device.major}:${m.device.minor}` : '';
+  return [m.source, m.dest, String(m.attrs), String(m.propagation), flag(m.recursive), m.kind, flag(m.nofollow), dev];
+}
+
+/** One mount step as records (see src/runner/mount.c for their meaning). */
+function mountRecords(m: MountStep): PlanRecord[] {
+  // Every kind of step has its records (the compiler checks the switch is exhaustive).
+  switch (m.op) {
+    case 'bind':
+      return [['bind', ...bindArgs(m)]];
+    case 'fs': {
+      const r: PlanRecord[] = [['fs', m.fstype, m.source, m.dest, String(m.attrs), String(m.propagation), flag(m.nofollow), ...m.options]];
+      if (m.fallback) r.push(['eperm-bind', ...bindArgs(m.fallback)]);
+      return r;
+    }
+    case 'symlink':
+      return [['symlink', m.target, m.path]];
+    case 'mask':
+    case 'rdonly':
+      return [m.rel === undefined ? [`${m.op}-root`, m.path] : [m.op, m.rel]];
+    case 'mkdir':
+      return [['mkdir', m.path]];
+    default:
+      return m satisfies never;
+  }
 }
 
 /** exec: join the container's namespaces (the plan orders them), then the process. */
@@ -86,12 +110,40 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   r.push(['caps', ...[c.bounding, c.effective, c.permitted, c.inheritable, c.ambient].map((b) => b.toString())]);
   if (p.noNewPrivileges) r.push(['nonewprivs']);
   // Installed after the ids are set (the filter would fake the runner's own calls).
-  const fr = (plan as Partial<Plan>).fakeroot;
+  const fr = plan.fakeroot;
   if (fr) r.push(['seccomp', fr.program.toString('hex')], ['fakeids', ...fr.idRules.map(idRuleText)]);
+  // Built at create (errors and notes reach the caller), loaded last before execve.
+  if (plan.profile) r.push(...profileRecords(plan.profile));
+  if (plan.keyring !== undefined) r.push(['keyring', plan.keyring]);
   // Looked up after pivot_root (create) or the mount-namespace join (exec): the container's own file.
   if (p.homeFromPasswd) r.push(['home', String(plan.ids.uid)]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
+}
+
+/*
+ * The seccomp profile and the sysctls (read by src/runner/profile.c and sysctl.c):
+ *   scmp-default ACTION               first: the profile exists, its default action
+ *   scmp-arch NAME                    an architecture added to the native one (libseccomp name)
+ *   scmp-flag tsync|log|spec_allow|optimize
+ *   scmp-rule ACTION NAME [I:OP:A:B]… one rule; conditions ANDed (enum scmp_compare, u64 decimal)
+ *   sysctl NAME PATH VALUE            C2, before the mounts (the container's own namespaces)
+ *   joined-sysctl NAME PATH VALUE     C1, after the joins, before the unshare
+ * ACTION is libseccomp's action value (errno included), decimal.
+ */
+function profileRecords(p: ProfilePlan): PlanRecord[] {
+  const r: PlanRecord[] = [['scmp-default', String(p.defaultAction)]];
+  for (const a of p.arches) r.push(['scmp-arch', a]);
+  for (const f of p.flags) r.push(['scmp-flag', f]);
+  for (const rule of p.rules) {
+    r.push(['scmp-rule', String(rule.action), rule.name, ...rule.conds.map((c) => `${c.index}:${c.op}:${c.a}:${c.b}`)]);
+  }
+  return r;
+}
+
+function sysctlRecords(s: SysctlPlan, which: 'own' | 'joined'): PlanRecord[] {
+  const tag = which === 'own' ? 'sysctl' : 'joined-sysctl';
+  return s[which].map((w) => [tag, w.name, w.path, w.value]);
 }
 
 export function encodeRecords(records: PlanRecord[]): Buffer {
@@ -101,26 +153,13 @@ export function encodeRecords(records: PlanRecord[]): Buffer {
       // A NUL would split the field: the C side could not tell it from a separator.
       if (a.includes('\0')) throw new UserError(tag, 'a value contains a NUL byte');
     }
-    parts.push(tag, String(args.length), ...args);
+    // One push per field: a spread of 100,000 arguments would overflow the call stack.
+    parts.push(tag, String(args.length));
+    for (const a of args) parts.push(a);
   }
   return Buffer.from(parts.map((p) => p + '\0').join(''), 'utf8');
 }
 
 export function encodePlan(plan: Plan | ExecPlan): Buffer {
   return encodeRecords(planRecords(plan));
-}
-
-/** The inverse of encodeRecords (tests, debugging). */
-export function decodeRecords(buf: Buffer): PlanRecord[] {
-  const fields = buf.toString('utf8').split('\0');
-  if (fields.pop() !== '') throw new Error('plan does not end with NUL');
-  const out: PlanRecord[] = [];
-  for (let i = 0; i < fields.length; ) {
-    const tag = fields[i];
-    const n = Number(fields[i + 1]);
-    if (!Number.isInteger(n) || i + 2 + n > fields.length) throw new Error(`bad record at field ${i}`);
-    out.push([tag, ...fields.slice(i + 2, i + 2 + n)]);
-    i += 2 + n;
-  }
-  return out;
 }

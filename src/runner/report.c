@@ -33,15 +33,22 @@ void say(int fd, const char *fmt, ...) {
   while (write(fd, buf, (size_t)n) < 0 && errno == EINTR) {}
 }
 
+/* Formats into BUF as one printable line: a line break would end the line
+ * early and forge another report line (a config value, a syscall name…),
+ * other control characters would reach a terminal. */
+static void one_line(char *buf, size_t size, const char *fmt, va_list ap) {
+  vsnprintf(buf, size, fmt, ap);
+  for (char *c = buf; *c; c++)
+    if (*c == '\n') *c = ' ';
+    else if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+}
+
 void die(int err, const char *step, const char *fmt, ...) {
   char detail[2048];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(detail, sizeof detail, fmt, ap);
+  one_line(detail, sizeof detail, fmt, ap);
   va_end(ap);
-  /* Newlines would break the one-line protocol. */
-  for (char *c = detail; *c; c++)
-    if (*c == '\n') *c = ' ';
   if (die_hook) die_hook();
   if (err) {
     /* Lower-case like Go's errno text, which podman's error matching expects. */
@@ -49,10 +56,18 @@ void die(int err, const char *step, const char *fmt, ...) {
     snprintf(text, sizeof text, "%s", strerror(err));
     text[0] = (char)tolower((unsigned char)text[0]);
     say(sink, "%s%s: %s: %s\n", prefix, step, detail, text);
-  }
-  else
-    say(sink, "%s%s: %s\n", prefix, step, detail);
+  } else say(sink, "%s%s: %s\n", prefix, step, detail);
   _exit(1);
+}
+
+void note(const char *fmt, ...) {
+  if (sink == 2) return; /* detached: nobody listens for notes any more */
+  char text[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  one_line(text, sizeof text, fmt, ap);
+  va_end(ap);
+  say(sink, "note %s\n", text);
 }
 
 /* Reads one '\n'-terminated line (without the newline); 0 at EOF. */

@@ -8,9 +8,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,7 +32,13 @@ static void pop(char *cur) {
   if (s) *s = '\0';
 }
 
-int resolve_in_root(int rootfd, const char *path, enum create_kind create, char *cur, size_t cursize) {
+/* A symbolic link on procfs: /proc/self, /proc/PID/fd/N, /proc/PID/root… never lead anywhere a mount or a cwd may go. */
+static int on_procfs(int dfd) {
+  struct statfs fs;
+  return fstatfs(dfd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
+int resolve_in_root(int rootfd, const char *path, enum create_kind create, int flags, char *cur, size_t cursize) {
   /* `todo` holds the components still to walk; symlink targets are spliced in front. */
   char todo[PATH_BUF * 2];
   int links = 0;
@@ -83,6 +91,10 @@ int resolve_in_root(int rootfd, const char *path, enum create_kind create, char 
       }
     }
     if (S_ISLNK(st.st_mode)) {
+      if ((flags & WALK_NO_SYMLINKS) || on_procfs(dfd)) {
+        close(dfd);
+        return errno = ELOOP, -1;
+      }
       char target[PATH_BUF];
       ssize_t n = readlinkat(dfd, comp, target, sizeof target - 1);
       close(dfd);

@@ -28,9 +28,12 @@ unsigned long long num(const char *s);
 /* report.c: failures. `die` formats "error STEP: DETAIL: strerror(errno)" (or
  * without the errno part when err == 0), sends it to the current sink and exits 1. */
 void report_to(int fd);
-extern void (*die_hook)(void);   /* R: kill and reap children before reporting */
+extern void (*die_hook)(void); /* R: kill and reap children before reporting */
 void die(int err, const char *step, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
 void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A fallback the runner took, for `--debug`: "note TEXT" on the report
+ * channel during set-up (R forwards its children's); nothing afterwards. */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 ssize_t read_line(int fd, char *buf, size_t size);
 
 /* mount.c: everything between unshare and pivot_root (runs in C2), and the
@@ -39,9 +42,9 @@ void setup_mounts(const struct plan *p);
 void premake_sysfs(const struct plan *p);
 
 /* proc.c: process settings. */
-void setup_process_early(const struct plan *p);      /* before pivot: oom */
-void setup_process_create(const struct plan *p);     /* after pivot, before the fifo */
-const char *resolve_exec(const struct plan *p);      /* PATH lookup inside the container */
+void setup_process_early(const struct plan *p); /* before pivot: oom */
+void setup_process_create(const struct plan *p); /* after pivot, before the fifo */
+const char *resolve_exec(const struct plan *p); /* PATH lookup inside the container */
 void exec_container(const struct plan *p, const char *path) __attribute__((noreturn));
 
 /* passwd.c: the home directory of UID in the container's /etc/passwd ("/" without one). */
@@ -54,13 +57,29 @@ extern int fakeroot_sock;
 void start_fakeroot_supervisor(const struct plan *p);
 unsigned int fakeroot_keep_fd(unsigned int keep);
 void install_seccomp(const struct plan *p);
+void raise_sys_admin(void);
+
+/* profile.c: linux.seccomp. Built in C2 before it reports "ok" (its notes
+ * reach the caller), loaded last before execve. */
+void profile_build(const struct plan *p);
+void profile_load(void);
+
+/* sysctl.c: writes the records tagged TAG ("sysctl" in C2 before the mounts,
+ * "joined-sysctl" in C1 after the joins). */
+void write_sysctls(const struct plan *p, const char *tag);
+
+/* procs.c: `procs list|kill …`, the container's processes (ps, kill --all, delete). */
+int procs_main(int argc, char **argv);
+
+/* keyring.c: the session keyring named by a `keyring NAME` record. */
+void join_keyring(const struct plan *p);
 
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
-  int sync_r, sync_w;   /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */
-  int maps_r, maps_w;   /* R -> C1: id maps written */
-  int go_r, go_w;       /* R -> C2: report sent, detach */
-  int hold_r, hold_w;   /* R -> C1: closed when C1 may exit */
+  int sync_r, sync_w; /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */
+  int maps_r, maps_w; /* R -> C1: id maps written */
+  int go_r, go_w; /* R -> C2: report sent, detach */
+  int hold_r, hold_w; /* R -> C1: closed when C1 may exit */
 };
 void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) __attribute__((noreturn));
 

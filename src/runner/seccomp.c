@@ -1,40 +1,24 @@
-/* Fake root (see src/container/fakeroot.ts, which decides everything):
+/* Fake root's filter (src/container/fakeroot.ts decides everything):
  *   `seccomp HEX`      a struct sock_filter[] to install right before execve;
  *   `fakeids RULE...`  AUDIT_ARCH:NR:OP:WIDTH, the calls the filter hands to
- *                      a supervisor (SECCOMP_RET_USER_NOTIF).
- * The filter answers chown and device mknod with 0 by itself. The id calls
- * need memory: a program that calls setresuid(42) and then getuid() must see
- * 42 (apt's download sandbox checks exactly that). So a supervisor process
- * keeps fake credentials per process and answers set* and get* calls from
- * them. Nothing changes in the kernel: the process keeps the single mapped id.
- *
- * The supervisor is forked by C1 before it joins or creates any namespace:
- * it lives in the caller's namespaces (pids and /proc are the host's view, it
- * is not one of the container's processes for ps or kill --all) and, as the
- * owner of the container's user namespace, may read and write the memory of
- * its processes. It waits on a socket for C2, which installs the filter
- * right before execve and sends the listener fd and its credentials. It exits
- * on EOF (the container never started) or when the listener reports POLLHUP
- * (no filtered process is left). */
+ *                      the supervisor (supervisor.c, SECCOMP_RET_USER_NOTIF).
+ * The filter answers chown and device mknod with 0 by itself; the id calls
+ * need memory (a program that calls setresuid(42) and then getuid() must see
+ * 42: apt's download sandbox checks exactly that), which the supervisor
+ * keeps. Here: installing the filter in C2 and handing its listener over. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runner.h"
@@ -50,7 +34,7 @@ static int hexval(char c) {
  * (the permitted set is kept), so raise CAP_SYS_ADMIN for this one call; the
  * final capset that follows in exec_container decides what the container
  * really gets. */
-static void raise_sys_admin(void) {
+void raise_sys_admin(void) {
   struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct d[2];
   if (syscall(SYS_capget, &h, d) < 0) return;
@@ -60,311 +44,6 @@ static void raise_sys_admin(void) {
   d[i].effective |= bit;
   syscall(SYS_capset, &h, d);
 }
-
-/* ---- the supervisor ---------------------------------------------------- */
-
-enum op {
-  GETUID, GETEUID, GETGID, GETEGID, GETRESUID, GETRESGID, GETGROUPS,
-  SETUID, SETGID, SETREUID, SETREGID, SETRESUID, SETRESGID, SETFSUID, SETFSGID, SETGROUPS, NOPS
-};
-static const char *const op_names[NOPS] = {
-  "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
-  "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid", "setgroups",
-};
-
-struct rule {
-  uint32_t arch;
-  int nr;
-  enum op op;
-  int width; /* 16: legacy i386 calls, ids are u16 and -1 is 0xffff */
-};
-
-/* One set of fake credentials per thread group. [0..3] = real, effective,
- * saved, fs (uids in u, gids in g). */
-struct creds {
-  pid_t tgid;
-  uint32_t u[4], g[4];
-  int ngroups;
-  uint32_t *groups;
-};
-
-static struct rule *rules;
-static int nrules;
-static struct creds *tab;
-static int ntab, captab;
-static struct creds initial;
-
-static const struct rule *find_rule(uint32_t arch, int nr) {
-  for (int i = 0; i < nrules; i++)
-    if (rules[i].arch == arch && rules[i].nr == nr) return &rules[i];
-  return NULL;
-}
-
-/* Tgid and PPid of a task from /proc/TID/status; 0 if unreadable. */
-static void task_ids(pid_t tid, pid_t *tgid, pid_t *ppid) {
-  char path[64], buf[2048];
-  *tgid = *ppid = 0;
-  snprintf(path, sizeof path, "/proc/%d/status", tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return;
-  buf[n] = '\0';
-  char *t = strstr(buf, "\nTgid:"), *p = strstr(buf, "\nPPid:");
-  if (t) *tgid = (pid_t)strtol(t + 6, NULL, 10);
-  if (p) *ppid = (pid_t)strtol(p + 6, NULL, 10);
-}
-
-static struct creds *lookup(pid_t tgid) {
-  for (int i = 0; i < ntab; i++)
-    if (tab[i].tgid == tgid) return &tab[i];
-  return NULL;
-}
-
-/* Entries of processes that are gone: a reused pid must not inherit them. */
-static void sweep(void) {
-  for (int i = 0; i < ntab;) {
-    if (kill(tab[i].tgid, 0) < 0 && errno == ESRCH) {
-      free(tab[i].groups);
-      tab[i] = tab[--ntab];
-    } else i++;
-  }
-}
-
-static void copy_creds(struct creds *dst, const struct creds *src) {
-  pid_t keep = dst->tgid;
-  *dst = *src;
-  dst->tgid = keep;
-  dst->groups = NULL;
-  if (src->ngroups) {
-    dst->groups = malloc((size_t)src->ngroups * sizeof(uint32_t));
-    if (dst->groups) memcpy(dst->groups, src->groups, (size_t)src->ngroups * sizeof(uint32_t));
-    else dst->ngroups = 0;
-  }
-}
-
-/* The fake credentials of TID's process. A process seen for the first time
- * inherits its parent's (fork copies credentials), or the initial ones when
- * the parent is unknown (or /proc is not this pid namespace's). */
-static struct creds *creds_of(pid_t tid) {
-  /* Fast path: the caller is a process we know (tid == tgid). A dead entry
-   * could only be hit after its pid was reused, which needs the pid counter
-   * to wrap between two sweeps (every 256 calls, and on every new entry). */
-  static unsigned calls;
-  if (++calls % 256 == 0) sweep();
-  struct creds *known = lookup(tid);
-  if (known) return known;
-  pid_t tgid, ppid;
-  task_ids(tid, &tgid, &ppid);
-  if (!tgid) tgid = tid;
-  struct creds *c = lookup(tgid);
-  if (c) return c;
-  sweep();
-  if (ntab == captab) {
-    int cap = captab ? captab * 2 : 64;
-    struct creds *t = realloc(tab, (size_t)cap * sizeof *t);
-    if (!t) return &initial;
-    tab = t;
-    captab = cap;
-  }
-  const struct creds *parent = ppid ? lookup(ppid) : NULL;
-  c = &tab[ntab++];
-  c->tgid = tgid;
-  copy_creds(c, parent ? parent : &initial);
-  return c;
-}
-
-static int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
-  struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
-  return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-static int mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len) {
-  struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
-  return process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-/* Writes one id of WIDTH bits at ADDR (an ids above 65535 reads as 65534 in
- * a 16-bit call, as the kernel's overflow id). */
-static int put_id(pid_t pid, uint64_t addr, uint32_t v, int width) {
-  if (width == 16) {
-    uint16_t s = v > 0xffff ? 65534 : (uint16_t)v;
-    return mem_write(pid, addr, &s, sizeof s);
-  }
-  return mem_write(pid, addr, &v, sizeof v);
-}
-
-/* An argument id: -1 ("unchanged") in either width becomes UINT32_MAX. */
-static uint32_t arg_id(uint64_t a, int width) {
-  if (width == 16) return (uint16_t)a == 0xffff ? UINT32_MAX : (uint16_t)a;
-  return (uint32_t)a;
-}
-
-/* The rules of set*id for a fake process: root (fake euid 0) may set
- * anything; others only to one of their real/effective/saved ids. */
-static int may_set(const uint32_t *ids, uint32_t v, int priv) {
-  return priv || v == UINT32_MAX || v == ids[0] || v == ids[1] || v == ids[2];
-}
-
-static int set_res(uint32_t *ids, uint32_t r, uint32_t e, uint32_t s, int priv) {
-  if (!may_set(ids, r, priv) || !may_set(ids, e, priv) || !may_set(ids, s, priv)) return -EPERM;
-  if (r != UINT32_MAX) ids[0] = r;
-  if (e != UINT32_MAX) ids[1] = e;
-  if (s != UINT32_MAX) ids[2] = s;
-  ids[3] = ids[1];
-  return 0;
-}
-
-static int set_re(uint32_t *ids, uint32_t r, uint32_t e, int priv) {
-  uint32_t old_r = ids[0];
-  if (!may_set(ids, r, priv) || !may_set(ids, e, priv)) return -EPERM;
-  if (r != UINT32_MAX) ids[0] = r;
-  if (e != UINT32_MAX) ids[1] = e;
-  /* POSIX/Linux: the saved id follows the effective one when the real id
-   * is set or the effective one changes away from the old real id. */
-  if (r != UINT32_MAX || (e != UINT32_MAX && e != old_r)) ids[2] = ids[1];
-  ids[3] = ids[1];
-  return 0;
-}
-
-static int set_one(uint32_t *ids, uint32_t v, int priv) {
-  if (v == UINT32_MAX) return -EINVAL;
-  if (priv) ids[0] = ids[1] = ids[2] = ids[3] = v;
-  else if (v == ids[0] || v == ids[2]) ids[1] = ids[3] = v;
-  else return -EPERM;
-  return 0;
-}
-
-static int64_t set_fs(uint32_t *ids, uint32_t v, int priv, int width) {
-  uint32_t old = ids[3];
-  if (v != UINT32_MAX && (priv || v == ids[0] || v == ids[1] || v == ids[2] || v == ids[3])) ids[3] = v;
-  return width == 16 && old > 0xffff ? 65534 : old;
-}
-
-#define NGROUPS_CAP 65536
-
-static int64_t get_groups(struct creds *c, pid_t pid, const uint64_t *a, int width) {
-  int size = (int)(int32_t)a[0];
-  if (size < 0) return -EINVAL;
-  if (size == 0) return c->ngroups;
-  if (size < c->ngroups) return -EINVAL;
-  for (int i = 0; i < c->ngroups; i++) {
-    int r = put_id(pid, a[1] + (uint64_t)i * (width / 8), c->groups[i], width);
-    if (r) return r;
-  }
-  return c->ngroups;
-}
-
-static int64_t set_groups(struct creds *c, pid_t pid, const uint64_t *a, int width) {
-  int n = (int)(int32_t)a[0];
-  if (n < 0 || n > NGROUPS_CAP) return -EINVAL;
-  if (c->u[1] != 0) return -EPERM;
-  uint32_t *g = n ? malloc((size_t)n * sizeof *g) : NULL;
-  if (n && !g) return -ENOMEM;
-  if (n) {
-    size_t each = (size_t)width / 8;
-    unsigned char *raw = malloc((size_t)n * each);
-    if (!raw || mem_read(pid, a[1], raw, (size_t)n * each)) {
-      free(raw);
-      free(g);
-      return -EFAULT;
-    }
-    for (int i = 0; i < n; i++) {
-      if (width == 16) {
-        uint16_t s;
-        memcpy(&s, raw + i * 2, 2);
-        g[i] = s;
-      } else memcpy(&g[i], raw + i * 4, 4);
-    }
-    free(raw);
-  }
-  free(c->groups);
-  c->groups = g;
-  c->ngroups = n;
-  return 0;
-}
-
-/* The answer to one call: >= 0 the return value, < 0 an errno. */
-static int64_t emulate(const struct rule *ru, pid_t pid, const uint64_t *a) {
-  struct creds *c = creds_of(pid);
-  int w = ru->width;
-  /* CAP_SETUID/CAP_SETGID of a fake process = its fake euid is 0. */
-  int priv_u = c->u[1] == 0, priv_g = c->u[1] == 0;
-  switch (ru->op) {
-    case GETUID: return w == 16 && c->u[0] > 0xffff ? 65534 : c->u[0];
-    case GETEUID: return w == 16 && c->u[1] > 0xffff ? 65534 : c->u[1];
-    case GETGID: return w == 16 && c->g[0] > 0xffff ? 65534 : c->g[0];
-    case GETEGID: return w == 16 && c->g[1] > 0xffff ? 65534 : c->g[1];
-    case GETRESUID:
-    case GETRESGID: {
-      const uint32_t *ids = ru->op == GETRESUID ? c->u : c->g;
-      for (int i = 0; i < 3; i++) {
-        int r = put_id(pid, a[i], ids[i], w);
-        if (r) return r;
-      }
-      return 0;
-    }
-    case GETGROUPS: return get_groups(c, pid, a, w);
-    case SETUID: return set_one(c->u, arg_id(a[0], w), priv_u);
-    case SETGID: return set_one(c->g, arg_id(a[0], w), priv_g);
-    case SETREUID: return set_re(c->u, arg_id(a[0], w), arg_id(a[1], w), priv_u);
-    case SETREGID: return set_re(c->g, arg_id(a[0], w), arg_id(a[1], w), priv_g);
-    case SETRESUID: return set_res(c->u, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_u);
-    case SETRESGID: return set_res(c->g, arg_id(a[0], w), arg_id(a[1], w), arg_id(a[2], w), priv_g);
-    case SETFSUID: return set_fs(c->u, arg_id(a[0], w), priv_u, w);
-    case SETFSGID: return set_fs(c->g, arg_id(a[0], w), priv_g, w);
-    case SETGROUPS: return set_groups(c, pid, a, w);
-    default: return -ENOSYS;
-  }
-}
-
-static void __attribute__((noreturn)) supervise(int listener) {
-  struct seccomp_notif_sizes sz;
-  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0) _exit(1);
-  struct seccomp_notif *req = calloc(1, sz.seccomp_notif > sizeof *req ? sz.seccomp_notif : sizeof *req);
-  struct seccomp_notif_resp *resp = calloc(1, sz.seccomp_notif_resp > sizeof *resp ? sz.seccomp_notif_resp : sizeof *resp);
-  if (!req || !resp) _exit(1);
-  for (;;) {
-    struct pollfd pfd = { listener, POLLIN, 0 };
-    if (poll(&pfd, 1, -1) < 0) {
-      if (errno == EINTR) continue;
-      _exit(1);
-    }
-    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) _exit(0); /* no filtered process left */
-    memset(req, 0, sz.seccomp_notif);
-    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
-      if (errno == EINTR || errno == ENOENT) continue; /* the caller died meanwhile */
-      _exit(1);
-    }
-    memset(resp, 0, sz.seccomp_notif_resp);
-    resp->id = req->id;
-    const struct rule *ru = find_rule(req->data.arch, req->data.nr);
-    int64_t r = ru ? emulate(ru, (pid_t)req->pid, (const uint64_t *)req->data.args) : -ENOSYS;
-    if (r < 0) resp->error = (int32_t)r;
-    else resp->val = r;
-    /* ENOENT: the call was interrupted (signal) or its task died: nothing to answer. */
-    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
-  }
-}
-
-static void parse_rules(const struct rec *r) {
-  rules = calloc((size_t)r->argc + 1, sizeof *rules);
-  if (!rules) die(ENOMEM, "fakeroot", "rules");
-  for (int i = 0; i < r->argc; i++) {
-    char name[32];
-    unsigned long long arch;
-    int nr, width;
-    if (sscanf(r->argv[i], "%llu:%d:%31[a-z]:%d", &arch, &nr, name, &width) != 4)
-      die(0, "fakeroot", "bad rule %s", r->argv[i]);
-    int op = 0;
-    while (op < NOPS && strcmp(op_names[op], name)) op++;
-    if (op == NOPS) die(0, "fakeroot", "unknown id call %s", name);
-    rules[nrules++] = (struct rule){ (uint32_t)arch, nr, (enum op)op, width };
-  }
-}
-
-/* ---- start-up ------------------------------------------------------------ */
 
 int fakeroot_sock = -1;
 
@@ -401,70 +80,6 @@ static int send_listener(int sock, int fd, char *text, int len) {
   return sendmsg(sock, &m, 0) == (ssize_t)iov.iov_len ? 0 : -1;
 }
 
-static int recv_listener(int sock) {
-  char text[4096];
-  struct iovec iov = { text, sizeof text - 1 };
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } c;
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf };
-  ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-  if (n <= 0) return -1;
-  text[n] = '\0';
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  char *s = text, *end;
-  for (int i = 0; i < 6; i++) {
-    unsigned long v = strtoul(s, &end, 10);
-    if (i < 3) initial.u[i] = (uint32_t)v;
-    else initial.g[i - 3] = (uint32_t)v;
-    s = end;
-  }
-  initial.u[3] = initial.u[1];
-  initial.g[3] = initial.g[1];
-  int ng = (int)strtol(s, &end, 10);
-  s = end;
-  if (ng > 0 && (initial.groups = calloc((size_t)ng, sizeof(uint32_t)))) {
-    for (int i = 0; i < ng; i++, s = end) initial.groups[i] = (uint32_t)strtoul(s, &end, 10);
-    initial.ngroups = ng;
-  }
-  return fd;
-}
-
-/* In C1, before any setns/unshare (see the top of this file). */
-void start_fakeroot_supervisor(const struct plan *p) {
-  const struct rec *ids = plan_find(p, "fakeids");
-  if (!ids) return;
-  parse_rules(ids);
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die(errno, "fakeroot", "socketpair");
-  pid_t s = fork();
-  if (s < 0) die(errno, "fakeroot", "fork supervisor");
-  if (s == 0) {
-    /* Only the socket stays: the container's stdio (buildah reads those
-     * pipes to EOF) and the runner's pipes must not be held open here. */
-    if (dup3(sv[1], 3, O_CLOEXEC) != 3) _exit(1);
-    syscall(SYS_close_range, 0, 2, 0);
-    syscall(SYS_close_range, 4, ~0U, 0);
-    setsid();
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
-    prctl(PR_SET_NAME, "chroci-fakeroot", 0, 0, 0);
-    int listener = recv_listener(3);
-    close(3);
-    if (listener < 0) _exit(0); /* the container ended before it started */
-    supervise(listener);
-  }
-  close(sv[1]);
-  fakeroot_sock = sv[0];
-}
-
 /* exec_container closes every fd from KEEP up: move the socket to KEEP and
  * return the new first fd to close. */
 unsigned int fakeroot_keep_fd(unsigned int keep) {
@@ -476,8 +91,6 @@ unsigned int fakeroot_keep_fd(unsigned int keep) {
   }
   return keep + 1;
 }
-
-/* ---- installation (in C2, right before execve) ------------------------- */
 
 void install_seccomp(const struct plan *p) {
   const struct rec *r = plan_find(p, "seccomp");

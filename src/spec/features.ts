@@ -3,6 +3,7 @@
 import { KNOWN_CAPABILITIES } from './capabilities';
 import { MOUNT_FLAG_OPTIONS } from './mount-options';
 import { CREATABLE_NAMESPACES, DIRECTIVE_PREFIX, DIRECTIVES, POLICY } from './policy';
+import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_KNOWN_FLAGS, SECCOMP_OPERATORS } from './seccomp';
 import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
 
 export interface FeaturesOptions {
@@ -29,7 +30,14 @@ export function featuresDocument(opts: FeaturesOptions = {}): Record<string, unk
       namespaces: [...CREATABLE_NAMESPACES],
       capabilities: [...KNOWN_CAPABILITIES],
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: !unsupported('/linux/seccomp') },
+      seccomp: {
+        enabled: !unsupported('/linux/seccomp'),
+        actions: Object.keys(SECCOMP_ACTIONS),
+        operators: Object.keys(SECCOMP_OPERATORS),
+        archs: Object.keys(SECCOMP_ARCHES),
+        knownFlags: [...SECCOMP_KNOWN_FLAGS],
+        supportedFlags: Object.keys(SECCOMP_FLAGS),
+      },
       apparmor: { enabled: !unsupported('/process/apparmorProfile') },
       selinux: { enabled: !unsupported('/process/selinuxLabel') },
       intelRdt: { enabled: !unsupported('/linux/intelRdt') },

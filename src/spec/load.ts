@@ -54,11 +54,21 @@ export function loadBundle(bundleArg: string): Bundle {
 export function rejectNul(root: unknown, base: string): void {
   // An explicit stack, and pointers built only on failure: unknown fields
   // may nest 100,000 deep, past the call stack (and past quadratic strings).
-  interface Node { value: unknown; key: string; up?: Node }
+  interface Node {
+    value: unknown;
+    key: string;
+    up?: Node;
+  }
   const pointer = (n: Node): string => {
     const keys: string[] = [];
     for (let at: Node | undefined = n; at?.up; at = at.up) keys.push(at.key.replace(/~/g, '~0').replace(/\//g, '~1'));
-    return base + keys.reverse().map((k) => `/${k}`).join('');
+    return (
+      base +
+      keys
+        .reverse()
+        .map((k) => `/${k}`)
+        .join('')
+    );
   };
   const bad = (n: Node): never => {
     throw new UserError(`config.json: ${pointer(n) || '/'}`, 'must not contain a NUL byte');

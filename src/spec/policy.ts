@@ -4,11 +4,14 @@
 // an error when a property cannot be applied as specified; fields are ignored
 // only where applying them would not change what the program can observe in a
 // way the caller relies on, or where every client sends them (cgroup limits,
-// seccomp, LSM labels) and refusing would make the runtime unusable. The man
+// LSM labels) and refusing would make the runtime unusable. The man
 // page and `features` are generated from this table.
 import { UserError } from '../errors';
 import * as log from '../log';
 import type { NamespaceType, OciConfig } from './types';
+import { NAMESPACES } from '../runner/plan';
+import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_NOOP_FLAGS, badArgIndexes, notifyUses, unknownArches } from './seccomp';
+import { sysctlRefusal } from './sysctl';
 
 export type Fate = 'supported' | 'ignored' | 'error';
 
@@ -27,10 +30,12 @@ export interface PolicyEntry {
   readonly find?: (config: OciConfig, opts: PolicyOptions) => string[];
 }
 
-/** Namespaces ch-run-oci creates (all from inside a user namespace, so no privilege is needed). */
-export const CREATABLE_NAMESPACES: readonly NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup'];
+/** Namespaces ch-run-oci creates (all from inside a user namespace, so no privilege is needed): every one the runner knows. */
+export const CREATABLE_NAMESPACES: readonly NamespaceType[] = NAMESPACES.map((n) => n.type);
+/** Always created, for every container: the base that makes the rest possible without privilege. */
+export const ALWAYS_NEW_NAMESPACES: readonly NamespaceType[] = ['user', 'mount'];
 /** Namespaces ch-run-oci joins when an entry has a path (setns before the user program starts). */
-export const JOINABLE_NAMESPACES: readonly NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'cgroup'];
+export const JOINABLE_NAMESPACES: readonly NamespaceType[] = CREATABLE_NAMESPACES.filter((t) => !ALWAYS_NEW_NAMESPACES.includes(t));
 
 /** Annotation prefix of directives to ch-run-oci itself; every key under it must be known. */
 export const DIRECTIVE_PREFIX = 'ch-run-oci.';
@@ -97,8 +102,7 @@ function annotationKeys(config: OciConfig, match: (key: string, value: string) =
 }
 
 function mountMappings(field: 'uidMappings' | 'gidMappings'): Finder {
-  return (config) =>
-    (config.mounts ?? []).flatMap((m, i) => ((m[field]?.length ?? 0) > 0 ? [`/mounts/${i}/${field}`] : []));
+  return (config) => (config.mounts ?? []).flatMap((m, i) => ((m[field]?.length ?? 0) > 0 ? [`/mounts/${i}/${field}`] : []));
 }
 
 const NO_LSM = 'ch-run-oci sets no LSM labels or profiles (loading policy needs privilege); the host policy applies';
@@ -155,7 +159,7 @@ export const POLICY: readonly PolicyEntry[] = [
   },
   { path: '/process/commandLine', fate: 'ignored', note: 'Windows only', find: used('/process/commandLine') },
   { path: '/process/capabilities', fate: 'supported', note: 'capability sets, which count only inside the user namespace' },
-  { path: '/process/rlimits', fate: 'supported', note: 'set with setrlimit; a hard limit above the caller\'s fails' },
+  { path: '/process/rlimits', fate: 'supported', note: "set with setrlimit; a hard limit above the caller's fails" },
   { path: '/process/noNewPrivileges', fate: 'supported', note: 'PR_SET_NO_NEW_PRIVS before exec' },
   { path: '/process/oomScoreAdj', fate: 'supported', note: 'written to /proc/self/oom_score_adj; lowering it needs privilege and fails' },
   { path: '/process/apparmorProfile', fate: 'ignored', note: NO_LSM, find: used('/process/apparmorProfile') },
@@ -163,18 +167,18 @@ export const POLICY: readonly PolicyEntry[] = [
   { path: '/process/ioPriority', fate: 'ignored', note: 'I/O priority is left as inherited', find: used('/process/ioPriority') },
   { path: '/process/scheduler', fate: 'ignored', note: 'scheduling policy is left as inherited', find: used('/process/scheduler') },
   { path: '/process/execCPUAffinity', fate: 'ignored', note: 'CPU affinity is left as inherited', find: used('/process/execCPUAffinity') },
-  { path: '/hostname', fate: 'supported', note: 'set in the container\'s new uts namespace' },
+  { path: '/hostname', fate: 'supported', note: "set in the container's new uts namespace" },
   {
     path: '/hostname (without a new uts namespace)',
     fate: 'ignored',
-    note: 'only a uts namespace of the container\'s own can be renamed; clients send a hostname even with --uts=host',
+    note: "only a uts namespace of the container's own can be renamed; clients send a hostname even with --uts=host",
     find: (c) => ((c.hostname ?? '') !== '' && !createsNamespace(c, 'uts') ? ['/hostname'] : []),
   },
-  { path: '/domainname', fate: 'supported', note: 'set in the container\'s new uts namespace' },
+  { path: '/domainname', fate: 'supported', note: "set in the container's new uts namespace" },
   {
     path: '/domainname (without a new uts namespace)',
     fate: 'ignored',
-    note: 'only a uts namespace of the container\'s own can be renamed',
+    note: "only a uts namespace of the container's own can be renamed",
     find: (c) => ((c.domainname ?? '') !== '' && !createsNamespace(c, 'uts') ? ['/domainname'] : []),
   },
   {
@@ -213,30 +217,25 @@ export const POLICY: readonly PolicyEntry[] = [
     path: '/annotations/run.oci.*',
     fate: 'error',
     note: 'crun directives are not supported by ch-run-oci',
-    find: (c) => annotationKeys(c, (k) => FOREIGN_DIRECTIVE_PREFIXES.some((p) => k.startsWith(p)) && !FOREIGN_DIRECTIVES_HONOURED.includes(k)),
+    find: (c) =>
+      annotationKeys(c, (k) => FOREIGN_DIRECTIVE_PREFIXES.some((p) => k.startsWith(p)) && !FOREIGN_DIRECTIVES_HONOURED.includes(k)),
   },
   { path: '/linux/namespaces', fate: 'supported', note: `created: ${CREATABLE_NAMESPACES.join(', ')}` },
   { path: '/linux/namespaces/*/path', fate: 'supported', note: `joined by path: ${JOINABLE_NAMESPACES.join(', ')}` },
-  {
-    path: '/linux/namespaces/*/path (user)',
+  ...ALWAYS_NEW_NAMESPACES.map((type): PolicyEntry => ({
+    path: `/linux/namespaces/*/path (${type})`,
     fate: 'error',
-    note: 'joining an existing user namespace is not supported',
-    find: (c) => namespaceEntries(c, (t, p) => t === 'user' && p !== undefined && p !== ''),
-  },
-  {
-    path: '/linux/namespaces/*/path (mount)',
-    fate: 'error',
-    note: 'joining an existing mount namespace is not supported',
-    find: (c) => namespaceEntries(c, (t, p) => t === 'mount' && p !== undefined && p !== ''),
-  },
+    note: `joining an existing ${type} namespace is not supported`,
+    find: (c) => namespaceEntries(c, (t, p) => t === type && p !== undefined && p !== ''),
+  })),
   {
     path: '/linux/namespaces/* (time)',
     fate: 'error',
     note: 'time namespaces are not supported',
     find: (c) => namespaceEntries(c, (t) => t === 'time'),
   },
-  { path: '/linux/uidMappings', fate: 'supported', note: 'written to the new user namespace\'s uid_map' },
-  { path: '/linux/gidMappings', fate: 'supported', note: 'written to the new user namespace\'s gid_map' },
+  { path: '/linux/uidMappings', fate: 'supported', note: "written to the new user namespace's uid_map" },
+  { path: '/linux/gidMappings', fate: 'supported', note: "written to the new user namespace's gid_map" },
   {
     path: '/linux/timeOffsets',
     fate: 'ignored',
@@ -246,22 +245,78 @@ export const POLICY: readonly PolicyEntry[] = [
   {
     path: '/linux/devices',
     fate: 'supported',
-    note: 'bound from a host node of the same type and number (the same path, else one found in /dev), since nodes cannot be made without privilege; fileMode, uid and gid stay the host node\'s; the standard set (null, zero, full, random, urandom, tty) is always there',
+    note: "bound from a host node of the same type and number (the same path, else one found in /dev), since nodes cannot be made without privilege; fileMode, uid and gid stay the host node's; the standard set (null, zero, full, random, urandom, tty) is always there",
   },
   { path: '/linux/cgroupsPath', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/cgroupsPath') },
-  { path: '/linux/resources', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/resources') },
+  {
+    path: '/linux/resources/devices',
+    fate: 'supported',
+    note: 'enforced without a device cgroup: the rootfs and every directory bind are mounted nodev unless the rules allow every device (read as the device cgroup does: deny by default, the last matching rule decides); the device nodes the config names (linux.devices, and binds of a single node) open',
+  },
+  {
+    path: '/linux/resources',
+    fate: 'ignored',
+    note: NO_CGROUPS,
+    find: (c) =>
+      Object.keys(c.linux?.resources ?? {})
+        .filter((k) => k !== 'devices')
+        .map((k) => `/linux/resources/${escapeKey(k)}`),
+  },
   { path: '/linux/intelRdt', fate: 'error', note: 'Intel RDT is not supported', find: used('/linux/intelRdt') },
   {
     path: '/linux/sysctl',
-    fate: 'ignored',
-    note: 'sysctls are left as the namespaces inherit them (writing them needs privilege over /proc/sys)',
-    find: used('/linux/sysctl'),
+    fate: 'supported',
+    note: "net.* (the container's own or a joined network namespace), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* (its ipc namespace), user.* (its user namespace), kernel.hostname and kernel.domainname (its own uts namespace); written before the mounts and the profile",
+  },
+  {
+    path: '/linux/sysctl/* (host-wide or shared with the host)',
+    fate: 'error',
+    note: 'only sysctls of a namespace the container owns can be set',
+    find: (c) =>
+      Object.keys(c.linux?.sysctl ?? {})
+        .filter((k) => sysctlRefusal(c, k) !== undefined)
+        .map((k) => `/linux/sysctl/${escapeKey(k)}`),
   },
   {
     path: '/linux/seccomp',
+    fate: 'supported',
+    note: `loaded with libseccomp last before the program runs, also for exec; actions ${Object.keys(SECCOMP_ACTIONS).join(', ')}; every comparison operator; flags ${Object.keys(SECCOMP_FLAGS).join(', ')}; syscall names libseccomp does not know are skipped (a --debug note), as runc does; in a single-id container the fake-root filter stays under it (see FAKE ROOT)`,
+  },
+  {
+    path: '/linux/seccomp (SCMP_ACT_NOTIFY)',
+    fate: 'error',
+    note: 'SCMP_ACT_NOTIFY is not supported (a task can have one notification listener, which fake root holds, and the profile is loaded at start, after the runner that would hand it over is gone)',
+    find: (c) => notifyUses(c.linux?.seccomp),
+  },
+  {
+    path: '/linux/seccomp/architectures/* (other)',
+    fate: 'error',
+    note: `architecture not supported by libseccomp 2.5 (supported: ${Object.keys(SECCOMP_ARCHES).join(', ')})`,
+    find: (c) => unknownArches(c.linux?.seccomp),
+  },
+  {
+    path: '/linux/seccomp/syscalls/*/args/*/index (6 or more)',
+    fate: 'error',
+    note: 'a syscall has 6 arguments (index 0-5)',
+    find: (c) => badArgIndexes(c.linux?.seccomp),
+  },
+  {
+    path: '/linux/seccomp/flags (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)',
     fate: 'ignored',
-    note: 'the profile is not installed; the process keeps the caller\'s filter (plus the fake-root filter in a single-id namespace, see FAKE ROOT)',
-    find: used('/linux/seccomp'),
+    note: 'only changes how a notification listener waits, and there is none (NOTIFY is refused)',
+    find: (c) => (c.linux?.seccomp?.flags ?? []).flatMap((f, i) => (SECCOMP_NOOP_FLAGS.includes(f) ? [`/linux/seccomp/flags/${i}`] : [])),
+  },
+  {
+    path: '/linux/seccomp/listenerPath',
+    fate: 'ignored',
+    note: 'no listener to reach without SCMP_ACT_NOTIFY',
+    find: used('/linux/seccomp/listenerPath'),
+  },
+  {
+    path: '/linux/seccomp/listenerMetadata',
+    fate: 'ignored',
+    note: 'no listener to reach without SCMP_ACT_NOTIFY',
+    find: used('/linux/seccomp/listenerMetadata'),
   },
   { path: '/linux/rootfsPropagation', fate: 'supported', note: 'propagation of the root mount' },
   { path: '/linux/maskedPaths', fate: 'supported', note: 'hidden (empty read-only bind or tmpfs)' },

@@ -88,14 +88,22 @@ export interface LinuxDevice {
   gid?: number;
 }
 
+/** Go clients send null for empty lists and unset numbers (the schema accepts it). */
 export interface Seccomp {
   defaultAction: string;
-  defaultErrnoRet?: number;
-  flags?: string[];
+  defaultErrnoRet?: number | null;
+  flags?: string[] | null;
   listenerPath?: string;
   listenerMetadata?: string;
-  architectures?: string[];
-  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number; valueTwo?: number; op: string }[] }[];
+  architectures?: string[] | null;
+  syscalls?: SeccompSyscall[] | null;
+}
+
+export interface SeccompSyscall {
+  names: string[] | null;
+  action: string;
+  errnoRet?: number | null;
+  args?: { index: number; value: number; valueTwo?: number | null; op: string }[] | null;
 }
 
 export interface TimeOffset {

@@ -35,14 +35,19 @@ export function resolveStateRoot(flag?: string, env: NodeJS.ProcessEnv = process
     const dir = path.join(xdg, NAME);
     if (ownedDirectory(dir, euid) || ownedDirectory(xdg, euid)) return ensureRoot(dir, euid, {});
   }
-  // /tmp is shared: never follow a symlink planted under our name.
-  return ensureRoot(`/tmp/${NAME}-${euid}`, euid, { noSymlink: true });
+  // /tmp is shared: never follow a symlink planted under our name. Anyone can
+  // make that name first; it is then refused, and the message says the way out.
+  return ensureRoot(`/tmp/${NAME}-${euid}`, euid, { noSymlink: true, shared: true });
 }
 
 interface EnsureOptions {
   parents?: boolean;
   noSymlink?: boolean;
+  /** In a directory others can write (/tmp): a bad root may be someone else's doing. */
+  shared?: boolean;
 }
+
+const SHARED_HINT = 'set XDG_RUNTIME_DIR to a directory of your own, or pass --root DIR';
 
 /** Checks (and creates when missing) one root; throws a UserError naming it. */
 function ensureRoot(dir: string, euid: number, opts: EnsureOptions): string {
@@ -60,6 +65,10 @@ function ensureRoot(dir: string, euid: number, opts: EnsureOptions): string {
     if (!st) throw new UserError(`state root "${dir}"`, 'vanished while being created');
   }
   const why = rootProblem(st, euid, opts);
+  if (why && opts.shared) {
+    const planted = st.isSymbolicLink() || st.uid !== euid ? ' (made by someone else in the shared /tmp, so it is not used)' : '';
+    throw new UserError(`state root "${dir}"`, `${why}${planted}; ${SHARED_HINT}`);
+  }
   if (why) throw new UserError(`state root "${dir}"`, why);
   return dir;
 }

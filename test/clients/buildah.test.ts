@@ -4,7 +4,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUSYBOX, DEBIAN, RUNTIME, WHO, type Who, buildah, buildahStates, descendsFrom, exited, pidsOf, run, scratch, show, start, waitFor, writeAs } from './helpers';
+import {
+  BUSYBOX,
+  DEBIAN,
+  RUNTIME,
+  WHO,
+  type Who,
+  buildah,
+  buildahStates,
+  descendsFrom,
+  exited,
+  pidsOf,
+  run,
+  scratch,
+  show,
+  start,
+  waitFor,
+  writeAs,
+} from './helpers';
 
 /** root needs --isolation=oci to use an OCI runtime at all; users keep the default. */
 const isolation = (who: Who): string[] => (who === 'root' ? ['--isolation=oci'] : []);
@@ -51,9 +68,16 @@ describe.each(WHO)('buildah as %s', (who) => {
     return { r, tag };
   }
 
-  const networks: [string, string[], string][] = who === 'root'
-    ? [['default network, bundles in /var/tmp', [], '/var/tmp'], ['--network=host, bundles in /tmp', ['--network=host'], '/tmp']]
-    : [['default network, bundles in /var/tmp', [], '/var/tmp'], ['bundles in /tmp', [], '/tmp']];
+  const networks: [string, string[], string][] =
+    who === 'root'
+      ? [
+          ['default network, bundles in /var/tmp', [], '/var/tmp'],
+          ['--network=host, bundles in /tmp', ['--network=host'], '/tmp'],
+        ]
+      : [
+          ['default network, bundles in /var/tmp', [], '/var/tmp'],
+          ['bundles in /tmp', [], '/tmp'],
+        ];
 
   it.each(networks)('bud of 11 RUN steps (%s): succeeds, RUN output shows, the file is in the image', (_name, extra, tmp) => {
     const { r, tag } = bud(MANY_STEPS, extra, { TMPDIR: tmp });
@@ -73,7 +97,10 @@ describe.each(WHO)('buildah as %s', (who) => {
   });
 
   it('bud FROM the debootstrap image runs its shell and tools', () => {
-    const { r, tag } = bud(`FROM ${DEBIAN}\nRUN bash -c 'echo "debian $(cat /etc/debian_version)"' && dpkg-query -W dpkg > /dpkg.txt\n`, []);
+    const { r, tag } = bud(
+      `FROM ${DEBIAN}\nRUN bash -c 'echo "debian $(cat /etc/debian_version)"' && dpkg-query -W dpkg > /dpkg.txt\n`,
+      [],
+    );
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toMatch(/debian \d+/);
     expect(fileInImage(who, tag, '/dpkg.txt')).toMatch(/^dpkg\t/);
@@ -91,12 +118,14 @@ describe.each(WHO)('buildah as %s', (who) => {
     });
 
     it('stdin reaches the container and its output comes back', () => {
-      const r = buildah(who, ['run', '--runtime', RUNTIME, ...isolation(who), ctr, '--', 'sh', '-c', 'cat; echo " and done"'], { input: 'hello from stdin' });
+      const r = buildah(who, ['run', '--runtime', RUNTIME, ...isolation(who), ctr, '--', 'sh', '-c', 'cat; echo " and done"'], {
+        input: 'hello from stdin',
+      });
       expect(r.status, show(r)).toBe(0);
       expect(r.stdout).toBe('hello from stdin and done\n');
     });
 
-    it('exit status of the command is buildah run\'s', () => {
+    it("exit status of the command is buildah run's", () => {
       const r = buildah(who, ['run', '--runtime', RUNTIME, ...isolation(who), ctr, '--', 'sh', '-c', 'exit 5']);
       expect(r.status, show(r)).not.toBe(0);
       expect(r.stderr).toMatch(/exit status 5/);
@@ -128,7 +157,9 @@ describe.each(WHO)('buildah as %s', (who) => {
         // Which side was slow: buildah gone (killed by the TERM before it set up its
         // handler, a window buildah has after `start` returns) or still at work.
         const gone = child.exitCode !== null || child.signalCode !== null;
-        throw new Error(`${e.message}; buildah ${gone ? `had exited (${child.exitCode ?? child.signalCode})` : 'was still running'}\n${err}`);
+        throw new Error(
+          `${e.message}; buildah ${gone ? `had exited (${child.exitCode ?? child.signalCode})` : 'was still running'}\n${err}`,
+        );
       });
       expect(Date.now() - t0).toBeLessThanOrEqual(2000);
       // buildah itself must finish too (it reports the interruption and cleans up).

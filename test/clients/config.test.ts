@@ -56,11 +56,14 @@ describe.each(WHO)('containers.conf as seen by podman as %s', (who: Who) => {
     expect(argv).not.toContain('--log-format=json');
   });
 
-  it.runIf(fs.existsSync(path.join(REPO, 'dist', 'ch-run-oci')))('--runtime ch-run-oci (by name) is the repository\'s dist/ch-run-oci', () => {
-    const r = run(who, ['podman', '--runtime', 'ch-run-oci', 'info', '--format', '{{.Host.OCIRuntime.Path}}']);
-    expect(r.status, show(r)).toBe(0);
-    expect(r.stdout.trim()).toBe(path.join(REPO, 'dist', 'ch-run-oci'));
-  });
+  it.runIf(fs.existsSync(path.join(REPO, 'dist', 'ch-run-oci')))(
+    "--runtime ch-run-oci (by name) is the repository's dist/ch-run-oci",
+    () => {
+      const r = run(who, ['podman', '--runtime', 'ch-run-oci', 'info', '--format', '{{.Host.OCIRuntime.Path}}']);
+      expect(r.status, show(r)).toBe(0);
+      expect(r.stdout.trim()).toBe(path.join(REPO, 'dist', 'ch-run-oci'));
+    },
+  );
 
   it('cgroup manager cgroupfs and file events logger (no systemd here)', () => {
     const r = run(who, ['podman', 'info', '--format', '{{.Host.CgroupManager}} {{.Host.EventLogger}}']);

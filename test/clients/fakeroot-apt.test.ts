@@ -68,6 +68,8 @@ describe('single id (chroci-test, no subuids)', () => {
     // The installed program runs in the resulting image; the user exists.
     const out = runInImage(who, tag, 'uuidgen; cat /uuid.txt /uuidd.txt');
     expect(out).toMatch(/^[0-9a-f-]{36}\n[0-9a-f-]{36}\nuid=\d+\(uuidd\) gid=\d+\(uuidd\)/);
+    // buildah run applies its default seccomp profile on top of the fake-root filter.
+    expect(runInImage(who, tag, 'grep ^Seccomp_filters: /proc/self/status')).toBe('Seccomp_filters:\t2\n');
   });
 
   it('useradd -m app && chown app /home/app && su app -c id', { timeout: 120_000 }, () => {

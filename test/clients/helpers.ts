@@ -49,7 +49,12 @@ export function ids(who: Who): Ids {
 /** The clean environment a login would give (no logind here: XDG_RUNTIME_DIR by hand). */
 export function envFor(who: Who, extra: Record<string, string> = {}): Record<string, string> {
   const u = ids(who);
-  const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: u.home, USER: who, LOGNAME: who };
+  const env: Record<string, string> = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: u.home,
+    USER: who,
+    LOGNAME: who,
+  };
   if (who !== 'root') env.XDG_RUNTIME_DIR = `/run/user/${u.uid}`;
   return { ...env, ...extra };
 }
@@ -100,7 +105,10 @@ export const buildah = (who: Who, args: string[], o?: RunOpts): Result => run(wh
 /** One line that says what happened, for assertion messages. */
 export function show(r: Result): string {
   // buildah as root warns about root's missing subuid range on every call: noise.
-  const err = (r.stderr ?? '').split('\n').filter((l) => !/level=warning msg=".*(ID mappings|ranges set aside)/.test(l)).join('\n');
+  const err = (r.stderr ?? '')
+    .split('\n')
+    .filter((l) => !/level=warning msg=".*(ID mappings|ranges set aside)/.test(l))
+    .join('\n');
   return `status=${r.status} signal=${r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${err.slice(-4000)}`;
 }
 
@@ -124,7 +132,10 @@ export function pidsOf(prog: string, ...args: string[]): number[] {
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      const argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
+      const argv = fs
+        .readFileSync(`/proc/${e}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((s) => s !== '');
       if (argv.length > 0 && path.basename(argv[0]) === prog && argv.slice(1).join('\0') === args.join('\0')) out.push(Number(e));
     } catch {
       // gone meanwhile
@@ -140,10 +151,17 @@ export function pidsOf(prog: string, ...args: string[]): number[] {
  */
 export function runtimeStates(who: Who, keep: (name: string) => boolean): string[] {
   const u = ids(who);
-  const roots = ['/run/crun', '/run/ch-run-oci', `/run/user/${u.uid}/crun`, `/run/user/${u.uid}/ch-run-oci`, '/tmp/ch-run-oci-0', `/tmp/ch-run-oci-${u.uid}`];
+  const roots = [
+    '/run/crun',
+    '/run/ch-run-oci',
+    `/run/user/${u.uid}/crun`,
+    `/run/user/${u.uid}/ch-run-oci`,
+    '/tmp/ch-run-oci-0',
+    `/tmp/ch-run-oci-${u.uid}`,
+  ];
   const found: string[] = [];
   for (const r of roots) {
-    let entries: string[] = [];
+    let entries: string[];
     try {
       entries = fs.readdirSync(r);
     } catch {
@@ -186,4 +204,3 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 }
-

@@ -40,7 +40,18 @@ describe.each(WHO)('podman as %s', (who: Who) => {
   });
 
   it('-e and -w reach the process', () => {
-    const r = podman(who, ['run', '--rm', '-e', 'CHROCI_VAR=some value', '-w', '/var/tmp', BUSYBOX, 'sh', '-c', 'echo "$CHROCI_VAR|$(pwd)"']);
+    const r = podman(who, [
+      'run',
+      '--rm',
+      '-e',
+      'CHROCI_VAR=some value',
+      '-w',
+      '/var/tmp',
+      BUSYBOX,
+      'sh',
+      '-c',
+      'echo "$CHROCI_VAR|$(pwd)"',
+    ]);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toBe('some value|/var/tmp\n');
   });
@@ -53,15 +64,33 @@ describe.each(WHO)('podman as %s', (who: Who) => {
   });
 
   // The caller's own id is not in the map: the runtime sets up as the container's root.
-  it.skipIf(who === 'chroci-test')('--uidmap 0:1:1000 maps the container\'s root elsewhere', () => {
-    const r = podman(who, ['run', '--rm', '--uidmap', '0:1:1000', '--gidmap', '0:1:1000', BUSYBOX, 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+  it.skipIf(who === 'chroci-test')("--uidmap 0:1:1000 maps the container's root elsewhere", () => {
+    const r = podman(who, [
+      'run',
+      '--rm',
+      '--uidmap',
+      '0:1:1000',
+      '--gidmap',
+      '0:1:1000',
+      BUSYBOX,
+      'sh',
+      '-c',
+      'id -u; cat /proc/self/uid_map',
+    ]);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['0', '0 1 1000', '']);
   });
 
   // podman's network namespace is joined, not ours: sysfs must still be that namespace's.
-  it('default network: /sys/class/net lists the container\'s own interfaces', () => {
-    const r = podman(who, ['run', '--rm', BUSYBOX, 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "; echo; ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d " " | sort | tr "\\n" " "']);
+  it("default network: /sys/class/net lists the container's own interfaces", () => {
+    const r = podman(who, [
+      'run',
+      '--rm',
+      BUSYBOX,
+      'sh',
+      '-c',
+      'ls /sys/class/net | sort | tr "\\n" " "; echo; ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d " " | sort | tr "\\n" " "',
+    ]);
     expect(r.status, show(r)).toBe(0);
     const [sys, links] = r.stdout.split('\n');
     expect(sys).toContain('lo');
@@ -75,10 +104,41 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     expect(r.stdout).toBe('ok\n');
   });
 
-  it('--group-add keep-groups keeps the caller\'s groups (crun\'s run.oci.keep_original_groups)', () => {
+  it("--group-add keep-groups keeps the caller's groups (crun's run.oci.keep_original_groups)", () => {
     const r = podman(who, ['run', '--rm', '--group-add', 'keep-groups', BUSYBOX, 'id', '-G']);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^\d+( \d+)*\n$/);
+  });
+
+  it('the default seccomp profile is applied: the filter shows in /proc/self/status', () => {
+    // As root nothing else installs a filter, so seccomp=unconfined shows 0;
+    // a single-id user always has the fake-root filter.
+    const r = podman(who, ['run', '--rm', BUSYBOX, 'grep', '^Seccomp:', '/proc/self/status']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout).toBe('Seccomp:\t2\n');
+    if (who === 'root') {
+      const u = podman(who, ['run', '--rm', '--security-opt', 'seccomp=unconfined', BUSYBOX, 'grep', '^Seccomp:', '/proc/self/status']);
+      expect(u.status, show(u)).toBe(0);
+      expect(u.stdout).toBe('Seccomp:\t0\n');
+    }
+  });
+
+  it("--sysctl net.ipv4.ip_unprivileged_port_start=0 reaches the container, and rootless podman's ping_group_range", () => {
+    const r = podman(who, [
+      'run',
+      '--rm',
+      '--sysctl',
+      'net.ipv4.ip_unprivileged_port_start=0',
+      BUSYBOX,
+      'cat',
+      '/proc/sys/net/ipv4/ip_unprivileged_port_start',
+      '/proc/sys/net/ipv4/ping_group_range',
+    ]);
+    expect(r.status, show(r)).toBe(0);
+    const [port, ping] = r.stdout.split('\n');
+    expect(port).toBe('0');
+    // podman sends "0 0" when rootless only.
+    if (who !== 'root') expect(ping).toBe('0\t0');
   });
 
   it('--personality LINUX32 gives a 32-bit uname', () => {
@@ -90,13 +150,30 @@ describe.each(WHO)('podman as %s', (who: Who) => {
   // As root podman lists the device in linux.devices (fileMode with the type
   // bits); rootless it binds it and asks for rslave root propagation.
   it('--device HOST:CONTAINER gives the host device under the new name', () => {
-    const r = podman(who, ['run', '--rm', '--device', '/dev/null:/dev/xnull', BUSYBOX, 'sh', '-c', 'ls -l /dev/xnull | cut -c1-10; echo x > /dev/xnull && echo written']);
+    const r = podman(who, [
+      'run',
+      '--rm',
+      '--device',
+      '/dev/null:/dev/xnull',
+      BUSYBOX,
+      'sh',
+      '-c',
+      'ls -l /dev/xnull | cut -c1-10; echo x > /dev/xnull && echo written',
+    ]);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toBe('crw-rw-rw-\nwritten\n');
   });
 
   it('--privileged runs, with the host devices and every capability', () => {
-    const r = podman(who, ['run', '--rm', '--privileged', BUSYBOX, 'sh', '-c', 'test -c /dev/null && ls /dev | wc -l; grep CapEff /proc/self/status']);
+    const r = podman(who, [
+      'run',
+      '--rm',
+      '--privileged',
+      BUSYBOX,
+      'sh',
+      '-c',
+      'test -c /dev/null && ls /dev | wc -l; grep CapEff /proc/self/status',
+    ]);
     expect(r.status, show(r)).toBe(0);
     const [count, caps] = r.stdout.trim().split('\n');
     expect(Number(count)).toBeGreaterThan(10);
@@ -135,7 +212,10 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     expect(r.status, show(r)).toBe(0);
     const id = r.stdout.trim();
     expect(running(who, c)).toBe(true);
-    expect(runtimeStates(who, (n) => n === id), 'the runtime keeps state under a known root').toHaveLength(1);
+    expect(
+      runtimeStates(who, (n) => n === id),
+      'the runtime keeps state under a known root',
+    ).toHaveLength(1);
 
     // sleep as pid 1 ignores SIGTERM: podman sends `kill ID 15`, then `kill ID 9` after 1 s.
     r = podman(who, ['stop', '-t', '1', c]);
@@ -156,7 +236,10 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     r = podman(who, ['rm', c]);
     expect(r.status, show(r)).toBe(0);
     expect(podman(who, ['container', 'exists', c]).status).toBe(1);
-    expect(runtimeStates(who, (n) => n === id), 'state left after podman rm').toEqual([]);
+    expect(
+      runtimeStates(who, (n) => n === id),
+      'state left after podman rm',
+    ).toEqual([]);
   });
 
   it('kill -s TERM reaches a process that handles it; wait returns its status', () => {
@@ -180,8 +263,10 @@ describe.each(WHO)('podman as %s', (who: Who) => {
       waitLog(who, c, 'ready');
     });
 
-    it('exec sees the container\'s files and runs in all of its namespaces', () => {
-      const same = ['pid', 'net', 'mnt', 'ipc', 'uts', 'user'].map((ns) => `[ "$(readlink /proc/1/ns/${ns})" = "$(readlink /proc/self/ns/${ns})" ] || echo "not in ${ns}"`).join('; ');
+    it("exec sees the container's files and runs in all of its namespaces", () => {
+      const same = ['pid', 'net', 'mnt', 'ipc', 'uts', 'user']
+        .map((ns) => `[ "$(readlink /proc/1/ns/${ns})" = "$(readlink /proc/self/ns/${ns})" ] || echo "not in ${ns}"`)
+        .join('; ');
       const r = podman(who, ['exec', c, 'sh', '-c', `cat /tmp/m; ${same}; true`]);
       expect(r.status, show(r)).toBe(0);
       expect(r.stdout).toBe('marker\n');

@@ -22,7 +22,9 @@ afterAll(() => {
 });
 
 const taskStatus = (id: string): string => {
-  const line = ctr(['task', 'ls']).stdout.split('\n').find((l) => l.split(/\s+/)[0] === id);
+  const line = ctr(['task', 'ls'])
+    .stdout.split('\n')
+    .find((l) => l.split(/\s+/)[0] === id);
   return line ? line.trim().split(/\s+/)[2] : 'none';
 };
 
@@ -36,7 +38,10 @@ describe('ctr run', () => {
 
   it('passes stdin through', () => {
     // ctr never closes the container's stdin at EOF (runc or not): read one line.
-    const r = ctrRun(['--rm', IMAGE, name('stdin'), 'sh', '-c', 'read l; echo "$l" | tr a-z A-Z'], { input: 'piped text\n', timeout: 20_000 });
+    const r = ctrRun(['--rm', IMAGE, name('stdin'), 'sh', '-c', 'read l; echo "$l" | tr a-z A-Z'], {
+      input: 'piped text\n',
+      timeout: 20_000,
+    });
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toBe('PIPED TEXT\n');
   });
@@ -51,11 +56,19 @@ describe('ctr run', () => {
     const r = ctrRun(['--rm', IMAGE, name('noexe'), 'no-such-program']);
     expect(r.status).not.toBe(0);
     // runc: exec: "no-such-program": executable file not found in $PATH; crun: executable file `no-such-program` not found.
-    expect(r.stderr).toMatch(IS_CRUN ? /executable file `no-such-program` not found/ : /"no-such-program": executable file not found in \$PATH/);
+    expect(r.stderr).toMatch(
+      IS_CRUN ? /executable file `no-such-program` not found/ : /"no-such-program": executable file not found in \$PATH/,
+    );
   });
 
-  it('--net-host sees the host\'s interfaces; without it only lo', () => {
-    const ifaces = (s: string) => s.split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean).sort();
+  it("--net-host sees the host's interfaces; without it only lo", () => {
+    const ifaces = (s: string) =>
+      s
+        .split('\n')
+        .slice(2)
+        .map((l) => l.split(':')[0].trim())
+        .filter(Boolean)
+        .sort();
     const host = ifaces(fs.readFileSync('/proc/net/dev', 'utf8'));
     const withHost = ctrRun(['--rm', '--net-host', IMAGE, name('nethost'), 'cat', '/proc/net/dev']);
     expect(withHost.status, show(withHost)).toBe(0);
@@ -68,10 +81,28 @@ describe('ctr run', () => {
   it('binds: a read-only one refuses writes, a writable one writes through to the host', () => {
     const dir = scratchDir('bind');
     fs.writeFileSync(path.join(dir, 'in'), 'from host\n');
-    const ro = ctrRun(['--rm', '--mount', `type=bind,src=${dir},dst=/data,options=rbind:ro`, IMAGE, name('bindro'), 'sh', '-c', 'cat /data/in; touch /data/x 2>&1; echo $?']);
+    const ro = ctrRun([
+      '--rm',
+      '--mount',
+      `type=bind,src=${dir},dst=/data,options=rbind:ro`,
+      IMAGE,
+      name('bindro'),
+      'sh',
+      '-c',
+      'cat /data/in; touch /data/x 2>&1; echo $?',
+    ]);
     expect(ro.status, show(ro)).toBe(0);
     expect(ro.stdout).toMatch(/^from host\ntouch: \/data\/x: Read-only file system\n1\n$/);
-    const rw = ctrRun(['--rm', '--mount', `type=bind,src=${dir},dst=/data,options=rbind:rw`, IMAGE, name('bindrw'), 'sh', '-c', 'echo written > /data/out']);
+    const rw = ctrRun([
+      '--rm',
+      '--mount',
+      `type=bind,src=${dir},dst=/data,options=rbind:rw`,
+      IMAGE,
+      name('bindrw'),
+      'sh',
+      '-c',
+      'echo written > /data/out',
+    ]);
     expect(rw.status, show(rw)).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'out'), 'utf8')).toBe('written\n');
   });
@@ -121,9 +152,19 @@ describe('ctr run -d, then task exec, ps, kill and delete', () => {
   it('task ps lists the init and its children', () => {
     const r = ctr(['task', 'ps', id]);
     expect(r.status, show(r)).toBe(0);
-    const pids = r.stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0]));
+    const pids = r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.trim().split(/\s+/)[0]));
     expect(pids.length).toBeGreaterThanOrEqual(1);
-    const init = Number(ctr(['task', 'ls']).stdout.split('\n').find((l) => l.startsWith(`${id} `))!.trim().split(/\s+/)[1]);
+    const init = Number(
+      ctr(['task', 'ls'])
+        .stdout.split('\n')
+        .find((l) => l.startsWith(`${id} `))!
+        .trim()
+        .split(/\s+/)[1],
+    );
     expect(pids).toContain(init);
   });
 
@@ -137,7 +178,7 @@ describe('ctr run -d, then task exec, ps, kill and delete', () => {
     expect(m.stdout).toMatch(/memory\.usage_in_bytes|memory\.current|pids\.current/);
   });
 
-  it('task kill (TERM) reaches the trap; the exit status is the container\'s', async () => {
+  it("task kill (TERM) reaches the trap; the exit status is the container's", async () => {
     expect(ctr(['task', 'kill', '-s', 'TERM', id]).status).toBe(0);
     await waitFor('STOPPED', () => taskStatus(id) === 'STOPPED');
     const d = ctr(['task', 'delete', id]);

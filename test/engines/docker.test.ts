@@ -5,7 +5,25 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IMAGE, IS_CRUN, PLAIN, RUNTIME_NAME, collect, docker, dockerArgv, dockerRun, exited, needsFeature, onTerminal, pidsOf, scratchDir, show, startDocker, uniq, waitFor } from './helpers';
+import {
+  IMAGE,
+  IS_CRUN,
+  PLAIN,
+  RUNTIME_NAME,
+  collect,
+  docker,
+  dockerArgv,
+  dockerRun,
+  exited,
+  needsFeature,
+  onTerminal,
+  pidsOf,
+  scratchDir,
+  show,
+  startDocker,
+  uniq,
+  waitFor,
+} from './helpers';
 
 const names: string[] = [];
 function name(prefix: string): string {
@@ -21,17 +39,19 @@ const inspect = (n: string, fmt: string) => docker(['inspect', '-f', fmt, n]).st
 const running = (n: string) => inspect(n, '{{.State.Running}}') === 'true';
 
 describe('docker run', () => {
-  it('prints the output, exits with the container\'s status; HOME from /etc/passwd (Docker sends none)', () => {
+  it("prints the output, exits with the container's status; HOME from /etc/passwd (Docker sends none)", () => {
     const r = dockerRun(['--rm', ...PLAIN, IMAGE, 'sh', '-c', 'echo "out $HOME"; echo err >&2; exit 3']);
     expect(r.status, show(r)).toBe(3);
     expect(r.stdout).toBe('out /root\n');
     expect(r.stderr).toBe('err\n');
   });
 
-  it('a missing executable exits 127 and names it (Docker matches runc\'s text; crun\'s gets 125)', () => {
+  it("a missing executable exits 127 and names it (Docker matches runc's text; crun's gets 125)", () => {
     const r = dockerRun(['--rm', ...PLAIN, IMAGE, 'no-such-program']);
     expect(r.status, show(r)).toBe(IS_CRUN ? 125 : 127);
-    expect(r.stderr).toMatch(IS_CRUN ? /executable file `no-such-program` not found/ : /"no-such-program": executable file not found in \$PATH/);
+    expect(r.stderr).toMatch(
+      IS_CRUN ? /executable file `no-such-program` not found/ : /"no-such-program": executable file not found in \$PATH/,
+    );
   });
 
   it('-i passes stdin through, to EOF', () => {
@@ -40,8 +60,14 @@ describe('docker run', () => {
     expect(r.stdout).toBe('ONE\nTWO\ndone\n');
   });
 
-  it('--network=host sees the host\'s interfaces', () => {
-    const ifaces = (s: string) => s.split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean).sort();
+  it("--network=host sees the host's interfaces", () => {
+    const ifaces = (s: string) =>
+      s
+        .split('\n')
+        .slice(2)
+        .map((l) => l.split(':')[0].trim())
+        .filter(Boolean)
+        .sort();
     const r = dockerRun(['--rm', ...PLAIN, IMAGE, 'cat', '/proc/net/dev']);
     expect(r.status, show(r)).toBe(0);
     expect(ifaces(r.stdout)).toEqual(ifaces(fs.readFileSync('/proc/net/dev', 'utf8')));
@@ -50,15 +76,31 @@ describe('docker run', () => {
   needsFeature(['hooks', 'sysctl'], '--network=none: only lo (Docker adds its libnetwork-setkey prestart hook)', () => {
     const r = dockerRun(['--rm', '--network=none', '--security-opt', 'seccomp=unconfined', IMAGE, 'cat', '/proc/net/dev']);
     expect(r.status, show(r)).toBe(0);
-    expect(r.stdout.split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean)).toEqual(['lo']);
+    expect(
+      r.stdout
+        .split('\n')
+        .slice(2)
+        .map((l) => l.split(':')[0].trim())
+        .filter(Boolean),
+    ).toEqual(['lo']);
   });
 
-  needsFeature(['hooks', 'sysctl', 'seccomp'], 'the default network and seccomp profile (no bridge here: the daemon runs with --bridge=none)', () => {
-    const r = dockerRun(['--rm', IMAGE, 'sh', '-c', 'grep Seccomp: /proc/self/status; cat /proc/sys/net/ipv4/ip_unprivileged_port_start']);
-    // With --bridge=none the default network is "none"-like: the container still gets its own namespace.
-    expect(r.status, show(r)).toBe(0);
-    expect(r.stdout).toBe('Seccomp:\t2\n0\n');
-  });
+  needsFeature(
+    ['hooks', 'sysctl', 'seccomp'],
+    'the default network and seccomp profile (no bridge here: the daemon runs with --bridge=none)',
+    () => {
+      const r = dockerRun([
+        '--rm',
+        IMAGE,
+        'sh',
+        '-c',
+        'grep Seccomp: /proc/self/status; cat /proc/sys/net/ipv4/ip_unprivileged_port_start',
+      ]);
+      // With --bridge=none the default network is "none"-like: the container still gets its own namespace.
+      expect(r.status, show(r)).toBe(0);
+      expect(r.stdout).toBe('Seccomp:\t2\n0\n');
+    },
+  );
 
   needsFeature('seccomp', 'the default seccomp profile filters (Seccomp: 2) and refuses what it lists', () => {
     const r = dockerRun(['--rm', '--network=host', IMAGE, 'sh', '-c', 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status']);
@@ -67,7 +109,17 @@ describe('docker run', () => {
   });
 
   needsFeature(['sysctl', 'hooks'], '--sysctl sets a namespaced sysctl', () => {
-    const r = dockerRun(['--rm', '--network=none', '--security-opt', 'seccomp=unconfined', '--sysctl', 'net.ipv4.ip_forward=1', IMAGE, 'cat', '/proc/sys/net/ipv4/ip_forward']);
+    const r = dockerRun([
+      '--rm',
+      '--network=none',
+      '--security-opt',
+      'seccomp=unconfined',
+      '--sysctl',
+      'net.ipv4.ip_forward=1',
+      IMAGE,
+      'cat',
+      '/proc/sys/net/ipv4/ip_forward',
+    ]);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toBe('1\n');
   });
@@ -75,8 +127,19 @@ describe('docker run', () => {
   it('--read-only root refuses writes; --tmpfs and -v take them', () => {
     const dir = scratchDir('vol');
     fs.writeFileSync(path.join(dir, 'in'), 'host file\n');
-    const r = dockerRun(['--rm', ...PLAIN, '--read-only', '--tmpfs', '/scratch', '-v', `${dir}:/vol`, IMAGE, 'sh', '-c',
-      'touch /x 2>&1; echo $?; echo t > /scratch/t && cat /scratch/t; grep " /scratch " /proc/mounts | cut -d" " -f3; cat /vol/in; echo back > /vol/out']);
+    const r = dockerRun([
+      '--rm',
+      ...PLAIN,
+      '--read-only',
+      '--tmpfs',
+      '/scratch',
+      '-v',
+      `${dir}:/vol`,
+      IMAGE,
+      'sh',
+      '-c',
+      'touch /x 2>&1; echo $?; echo t > /scratch/t && cat /scratch/t; grep " /scratch " /proc/mounts | cut -d" " -f3; cat /vol/in; echo back > /vol/out',
+    ]);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toBe('touch: /x: Read-only file system\n1\nt\ntmpfs\nhost file\n');
     expect(fs.readFileSync(path.join(dir, 'out'), 'utf8')).toBe('back\n');
@@ -90,7 +153,18 @@ describe('docker run', () => {
   });
 
   it('--cap-drop ALL leaves no capability; --security-opt no-new-privileges sets NoNewPrivs', () => {
-    const r = dockerRun(['--rm', ...PLAIN, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', IMAGE, 'sh', '-c', 'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs):" /proc/self/status']);
+    const r = dockerRun([
+      '--rm',
+      ...PLAIN,
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      IMAGE,
+      'sh',
+      '-c',
+      'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs):" /proc/self/status',
+    ]);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toBe('CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n');
     const d = dockerRun(['--rm', ...PLAIN, IMAGE, 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs):" /proc/self/status']);
@@ -99,8 +173,18 @@ describe('docker run', () => {
   });
 
   needsFeature('cgroups', '--memory and --pids-limit are enforced', () => {
-    const r = dockerRun(['--rm', ...PLAIN, '--memory', '64m', '--pids-limit', '20', IMAGE, 'sh', '-c',
-      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max']);
+    const r = dockerRun([
+      '--rm',
+      ...PLAIN,
+      '--memory',
+      '64m',
+      '--pids-limit',
+      '20',
+      IMAGE,
+      'sh',
+      '-c',
+      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max',
+    ]);
     expect(r.status, show(r)).toBe(0);
     expect(r.stdout).toBe('67108864\n20\n');
   });
@@ -119,7 +203,20 @@ describe('docker run', () => {
   });
 
   needsFeature('terminal', '-it gives the container a terminal', () => {
-    const r = onTerminal(dockerArgv(['run', '--rm', '-it', '--runtime', RUNTIME_NAME, ...PLAIN, IMAGE, 'sh', '-c', 'test -t 0 && test -t 1 && echo tty; exit 2']));
+    const r = onTerminal(
+      dockerArgv([
+        'run',
+        '--rm',
+        '-it',
+        '--runtime',
+        RUNTIME_NAME,
+        ...PLAIN,
+        IMAGE,
+        'sh',
+        '-c',
+        'test -t 0 && test -t 1 && echo tty; exit 2',
+      ]),
+    );
     expect(r.status, show(r)).toBe(2);
     expect(r.stdout).toBe('tty\n');
   });
@@ -129,7 +226,16 @@ describe('docker run -d, then exec, logs, top, kill, stop', () => {
   const n = name('life');
 
   it('-d starts it', async () => {
-    const r = dockerRun(['-d', '--name', n, ...PLAIN, IMAGE, 'sh', '-c', 'trap "echo got-usr1" USR1; echo started; while :; do sleep 0.1; done']);
+    const r = dockerRun([
+      '-d',
+      '--name',
+      n,
+      ...PLAIN,
+      IMAGE,
+      'sh',
+      '-c',
+      'trap "echo got-usr1" USR1; echo started; while :; do sleep 0.1; done',
+    ]);
     expect(r.status, show(r)).toBe(0);
     await waitFor('running', () => running(n));
   });
@@ -152,7 +258,7 @@ describe('docker run -d, then exec, logs, top, kill, stop', () => {
     expect(r.stdout).toBe('tty\n');
   });
 
-  it('top lists the container\'s processes', () => {
+  it("top lists the container's processes", () => {
     const t = docker(['top', n]);
     expect(t.status, show(t)).toBe(0);
     expect(t.stdout).toMatch(/while :; do sleep 0\.1; done/);
@@ -215,7 +321,19 @@ describe('docker run -d, then exec, logs, top, kill, stop', () => {
     const m = name('pidhost');
     const marker = `${m}-bg`;
     // Background processes outlive sh (the init) when TERM ends it.
-    expect(dockerRun(['-d', '--name', m, '--pid=host', ...PLAIN, IMAGE, 'sh', '-c', `sleep 4321 & sleep 4322 & trap "exit 0" TERM; echo ${marker}; while :; do sleep 0.1; done`]).status).toBe(0);
+    expect(
+      dockerRun([
+        '-d',
+        '--name',
+        m,
+        '--pid=host',
+        ...PLAIN,
+        IMAGE,
+        'sh',
+        '-c',
+        `sleep 4321 & sleep 4322 & trap "exit 0" TERM; echo ${marker}; while :; do sleep 0.1; done`,
+      ]).status,
+    ).toBe(0);
     await waitFor('the background sleeps', () => pidsOf('sleep', '4322').length > 0);
     expect(docker(['stop', '-t', '2', m]).status).toBe(0);
     expect(docker(['rm', m]).status).toBe(0);

@@ -67,7 +67,11 @@ export const dockerRun = (args: string[], o?: RunOpts): Result => docker(['run',
 export const PLAIN = ['--network=host', '--security-opt', 'seccomp=unconfined'];
 
 export function startDocker(args: string[]): ChildProcess {
-  return spawn(DOCKER_CLI, dockerArgv(args).slice(1), { cwd: '/', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...dockerEnv() } });
+  return spawn(DOCKER_CLI, dockerArgv(args).slice(1), {
+    cwd: '/',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...dockerEnv() },
+  });
 }
 
 export function startCtr(args: string[]): ChildProcess {
@@ -119,8 +123,17 @@ export function pidsOf(...argv: string[]): number[] {
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      const a = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
-      if (a.length && path.basename(a[0]) === argv[0] && a.slice(1).join('\0') === argv.slice(1).join('\0') && !/\) [ZX] /.test(fs.readFileSync(`/proc/${e}/stat`, 'utf8'))) out.push(Number(e));
+      const a = fs
+        .readFileSync(`/proc/${e}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((s) => s !== '');
+      if (
+        a.length &&
+        path.basename(a[0]) === argv[0] &&
+        a.slice(1).join('\0') === argv.slice(1).join('\0') &&
+        !/\) [ZX] /.test(fs.readFileSync(`/proc/${e}/stat`, 'utf8'))
+      )
+        out.push(Number(e));
     } catch {
       /* gone */
     }
@@ -134,9 +147,9 @@ export function pidsOf(...argv: string[]): number[] {
 // (or try it first with CHROCI_ENGINE_FEATURES=hooks,seccomp,…).
 export const FEATURES = {
   /** linux.seccomp (Docker's default profile; ctr --seccomp). Issue 12. */
-  seccomp: false,
+  seccomp: true,
   /** linux.sysctl (Docker sets net.ipv4.* in its own network namespaces). Issue 12. */
-  sysctl: false,
+  sysctl: true,
   /** process.terminal + --console-socket (ctr -t, docker -t/-it, exec -t). Issue 13. */
   terminal: false,
   /** hooks.prestart (libnetwork-setkey: every Docker container with its own network namespace). Issue 13. */

@@ -50,7 +50,8 @@ function containerdConfig(d: EngineDirs): string {
 }
 
 async function startDaemons(d: EngineDirs): Promise<void> {
-  for (const sub of ['containerd', 'docker', 'docker-exec', d.cliConfig, d.runcRoot, d.scratch]) fs.mkdirSync(path.resolve(d.base, sub), { recursive: true });
+  for (const sub of ['containerd', 'docker', 'docker-exec', d.cliConfig, d.runcRoot, d.scratch])
+    fs.mkdirSync(path.resolve(d.base, sub), { recursive: true });
   fs.chmodSync(d.scratch, 0o755);
   fs.writeFileSync(d.containerdConfig, containerdConfig(d));
   // Docker reads /etc/docker/daemon.json unless told otherwise: an empty one of ours.
@@ -59,27 +60,93 @@ async function startDaemons(d: EngineDirs): Promise<void> {
 
   // unshare execs containerd: the pid is containerd's. dockerd joins that
   // mount namespace (nsenter execs it too).
-  const ctd = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'containerd', '--config', d.containerdConfig,
-    '--root', `${d.base}/containerd/root`, '--state', `${d.base}/containerd/state`, '--address', d.containerdSock, '--log-level', 'warn'],
-  { stdio: ['ignore', log('containerd'), log('containerd')], detached: true });
+  const ctd = spawn(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'containerd',
+      '--config',
+      d.containerdConfig,
+      '--root',
+      `${d.base}/containerd/root`,
+      '--state',
+      `${d.base}/containerd/state`,
+      '--address',
+      d.containerdSock,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', log('containerd'), log('containerd')], detached: true },
+  );
   started.push({ name: 'containerd', child: ctd });
-  await waitUntil('containerd', () => spawnSync('ctr', ['--address', d.containerdSock, 'version'], { timeout: 5000 }).status === 0, ctd, 30_000);
+  await waitUntil(
+    'containerd',
+    () => spawnSync('ctr', ['--address', d.containerdSock, 'version'], { timeout: 5000 }).status === 0,
+    ctd,
+    30_000,
+  );
 
   const runtimes = ['--add-runtime', `crun=/usr/bin/crun`];
   if (RUNTIME_NAME !== 'runc' && RUNTIME_NAME !== 'crun') runtimes.push('--add-runtime', `${RUNTIME_NAME}=${RUNTIME}`);
-  const dockerd = spawn('nsenter', ['--target', String(ctd.pid), '--mount', '--', 'dockerd',
-    '--config-file', d.dockerConfig, '--data-root', `${d.base}/docker`, '--exec-root', `${d.base}/docker-exec`,
-    '-H', `unix://${d.dockerSock}`, '--pidfile', d.dockerPidfile, '--containerd', d.containerdSock,
-    '--iptables=false', '--ip6tables=false', '--bridge=none', '--userland-proxy=false', '--log-level', 'warn', ...runtimes],
-  { stdio: ['ignore', log('dockerd'), log('dockerd')], detached: true, env: { ...process.env, DOCKER_CONFIG: d.cliConfig } });
+  const dockerd = spawn(
+    'nsenter',
+    [
+      '--target',
+      String(ctd.pid),
+      '--mount',
+      '--',
+      'dockerd',
+      '--config-file',
+      d.dockerConfig,
+      '--data-root',
+      `${d.base}/docker`,
+      '--exec-root',
+      `${d.base}/docker-exec`,
+      '-H',
+      `unix://${d.dockerSock}`,
+      '--pidfile',
+      d.dockerPidfile,
+      '--containerd',
+      d.containerdSock,
+      '--iptables=false',
+      '--ip6tables=false',
+      '--bridge=none',
+      '--userland-proxy=false',
+      '--log-level',
+      'warn',
+      ...runtimes,
+    ],
+    { stdio: ['ignore', log('dockerd'), log('dockerd')], detached: true, env: { ...process.env, DOCKER_CONFIG: d.cliConfig } },
+  );
   started.push({ name: 'dockerd', child: dockerd });
-  await waitUntil('dockerd', () => spawnSync(DOCKER_CLI, ['-H', `unix://${d.dockerSock}`, 'version'], { timeout: 5000, env: { ...process.env, DOCKER_CONFIG: d.cliConfig } }).status === 0, dockerd, 60_000);
+  await waitUntil(
+    'dockerd',
+    () =>
+      spawnSync(DOCKER_CLI, ['-H', `unix://${d.dockerSock}`, 'version'], {
+        timeout: 5000,
+        env: { ...process.env, DOCKER_CONFIG: d.cliConfig },
+      }).status === 0,
+    dockerd,
+    60_000,
+  );
 }
 
 function importImage(d: EngineDirs): void {
   const tar = run('bash', [path.join(REPO, 'scripts', 'images'), '--busybox-tar']).trim();
-  const docker = (args: string[], input?: string) => run(DOCKER_CLI, ['-H', `unix://${d.dockerSock}`, ...args], input, { DOCKER_CONFIG: d.cliConfig });
-  docker(['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', 'CMD ["/bin/sh"]', tar, IMAGE]);
+  const docker = (args: string[], input?: string) =>
+    run(DOCKER_CLI, ['-H', `unix://${d.dockerSock}`, ...args], input, { DOCKER_CONFIG: d.cliConfig });
+  docker([
+    'import',
+    '--change',
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    '--change',
+    'CMD ["/bin/sh"]',
+    tar,
+    IMAGE,
+  ]);
   const saved = path.join(d.base, 'image.tar');
   docker(['save', '-o', saved, IMAGE]);
   run('ctr', ['--address', d.containerdSock, '-n', CTR_NS, 'image', 'import', saved]);
@@ -95,7 +162,8 @@ function run(cmd: string, args: string[], input?: string, env: Record<string, st
 async function waitUntil(what: string, ok: () => boolean, child: ChildProcess, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}); see ${dirs?.base}/${what}.log:\n${tail(what)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}); see ${dirs?.base}/${what}.log:\n${tail(what)}`);
     if (Date.now() > end) throw new Error(`${what} did not answer within ${ms} ms; see ${dirs?.base}/${what}.log:\n${tail(what)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -150,8 +218,14 @@ function ourShims(d: EngineDirs): number[] {
 async function teardown(): Promise<void> {
   const d = dirs;
   if (!d) return;
-  const docker = (args: string[]) => spawnSync(DOCKER_CLI, ['-H', `unix://${d.dockerSock}`, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DOCKER_CONFIG: d.cliConfig } });
-  const ctr = (args: string[]) => spawnSync('ctr', ['--address', d.containerdSock, '-n', CTR_NS, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const docker = (args: string[]) =>
+    spawnSync(DOCKER_CLI, ['-H', `unix://${d.dockerSock}`, ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, DOCKER_CONFIG: d.cliConfig },
+    });
+  const ctr = (args: string[]) =>
+    spawnSync('ctr', ['--address', d.containerdSock, '-n', CTR_NS, ...args], { encoding: 'utf8', timeout: 60_000 });
   // Containers first, while the daemons can still clean up after them.
   const ids = (docker(['ps', '-aq']).stdout ?? '').split('\n').filter(Boolean);
   if (ids.length) docker(['rm', '-f', ...ids]);

@@ -17,19 +17,134 @@ import { sleepingBundles } from '../helpers/fuzz-suite';
 const CASES = Number(process.env.CHROCI_HARDEN_CLI_CASES ?? (LONG ? 1000 : 150));
 const SEED = Number(process.env.CHROCI_HARDEN_SEED ?? Date.now() % 1_000_000);
 
-const VERBS = ['create', 'start', 'state', 'kill', 'delete', 'list', 'ps', 'run', 'exec', 'spec', 'features',
-  'pause', 'resume', 'checkpoint', 'restore', 'update', 'events', 'help', 'bogus', ''];
+const VERBS = [
+  'create',
+  'start',
+  'state',
+  'kill',
+  'delete',
+  'list',
+  'ps',
+  'run',
+  'exec',
+  'spec',
+  'features',
+  'pause',
+  'resume',
+  'checkpoint',
+  'restore',
+  'update',
+  'events',
+  'help',
+  'bogus',
+  '',
+];
 
-const IDS = ['live', 'nope', 'a/b', '..', '.', 'a b', 'a'.repeat(1025), 'a'.repeat(1024), 'a'.repeat(256), 'b'.repeat(255),
-  '-x', '', '\t', 'ü', 'a\nb', '$(id)', '../x', '/abs', 'x*', 'A.b_c+d-1', ' live', 'live ', '\u001b[31m', 'ÿ'];
-const SIGNALS = ['KILL', 'SIGKILL', '9', '0', '-1', '65', '64', 'SIGFOO', '', '99999999999999999999', 'sigterm', 'TERM ',
-  'RTMIN+3', 'SIGRTMAX-1', '1.5', '0x9', 'SIGRTMIN+99', '-9', 'HUP', '15'];
-const FLAGS = ['--bogus', '-z', '--force', '-f', '--all', '-a', '--format', '--format=xml', '--format=json', '-q', '--quiet',
-  '--bundle', '-b', '--pid-file', '--console-socket', '--preserve-fds', '--preserve-fds=-1', '--preserve-fds=99999',
-  '--preserve-fds=1e3', '--detach', '-d', '--keep', '--no-pivot', '--no-new-keyring', '--rootless', '--rootless=maybe',
-  '--log', '--log-format', '--log-format=xml', '--debug', '--systemd-cgroup', '--cgroup-manager', '--cgroup-manager=disabled', '--help', '-h', '--version', '-v',
-  '--process', '-p', '--cwd', '--env', '-e', '--user', '-u', '-u=99999999999', '--cap', '--cap=CAP_BOGUS', '--tty', '-t',
-  '--', '---', '-', '--=', '--no-force', '--force=maybe'];
+const IDS = [
+  'live',
+  'nope',
+  'a/b',
+  '..',
+  '.',
+  'a b',
+  'a'.repeat(1025),
+  'a'.repeat(1024),
+  'a'.repeat(256),
+  'b'.repeat(255),
+  '-x',
+  '',
+  '\t',
+  'ü',
+  'a\nb',
+  '$(id)',
+  '../x',
+  '/abs',
+  'x*',
+  'A.b_c+d-1',
+  ' live',
+  'live ',
+  '\u001b[31m',
+  'ÿ',
+];
+const SIGNALS = [
+  'KILL',
+  'SIGKILL',
+  '9',
+  '0',
+  '-1',
+  '65',
+  '64',
+  'SIGFOO',
+  '',
+  '99999999999999999999',
+  'sigterm',
+  'TERM ',
+  'RTMIN+3',
+  'SIGRTMAX-1',
+  '1.5',
+  '0x9',
+  'SIGRTMIN+99',
+  '-9',
+  'HUP',
+  '15',
+];
+const FLAGS = [
+  '--bogus',
+  '-z',
+  '--force',
+  '-f',
+  '--all',
+  '-a',
+  '--format',
+  '--format=xml',
+  '--format=json',
+  '-q',
+  '--quiet',
+  '--bundle',
+  '-b',
+  '--pid-file',
+  '--console-socket',
+  '--preserve-fds',
+  '--preserve-fds=-1',
+  '--preserve-fds=99999',
+  '--preserve-fds=1e3',
+  '--detach',
+  '-d',
+  '--keep',
+  '--no-pivot',
+  '--no-new-keyring',
+  '--rootless',
+  '--rootless=maybe',
+  '--log',
+  '--log-format',
+  '--log-format=xml',
+  '--debug',
+  '--systemd-cgroup',
+  '--cgroup-manager',
+  '--cgroup-manager=disabled',
+  '--help',
+  '-h',
+  '--version',
+  '-v',
+  '--process',
+  '-p',
+  '--cwd',
+  '--env',
+  '-e',
+  '--user',
+  '-u',
+  '-u=99999999999',
+  '--cap',
+  '--cap=CAP_BOGUS',
+  '--tty',
+  '-t',
+  '--',
+  '---',
+  '-',
+  '--=',
+  '--no-force',
+  '--force=maybe',
+];
 
 type Token = { kind: 'id' | 'signal' | 'flag' | 'path' | 'word'; value: string };
 
@@ -37,8 +152,19 @@ const tokenArb: fc.Arbitrary<Token> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...IDS).map((value) => ({ kind: 'id' as const, value })) },
   { weight: 2, arbitrary: fc.constantFrom(...SIGNALS).map((value) => ({ kind: 'signal' as const, value })) },
   { weight: 4, arbitrary: fc.constantFrom(...FLAGS).map((value) => ({ kind: 'flag' as const, value })) },
-  { weight: 2, arbitrary: fc.constantFrom('BUNDLE', 'BUNDLE/config.json', 'MISSING', 'OUT/pid', 'OUT/log', 'OUT', '.', '/', 'FIFO', 'OUT/x/y/z').map((value) => ({ kind: 'path' as const, value })) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 12 }).filter((s) => !s.includes('\0')).map((value) => ({ kind: 'word' as const, value })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom('BUNDLE', 'BUNDLE/config.json', 'MISSING', 'OUT/pid', 'OUT/log', 'OUT', '.', '/', 'FIFO', 'OUT/x/y/z')
+      .map((value) => ({ kind: 'path' as const, value })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ maxLength: 12 })
+      .filter((s) => !s.includes('\0'))
+      .map((value) => ({ kind: 'word' as const, value })),
+  },
 );
 
 interface CliCase {
@@ -54,7 +180,12 @@ const caseArb: fc.Arbitrary<CliCase> = fc.record({
   verb: fc.constantFrom(...VERBS),
   tokens: fc.array(tokenArb, { maxLength: 5 }),
   live: fc.boolean(),
-  globalsFirst: fc.array(fc.constantFrom(...FLAGS.filter((f) => f.startsWith('--log') || f === '--debug' || f === '--bogus')).map((value) => ({ kind: 'flag' as const, value })), { maxLength: 1 }),
+  globalsFirst: fc.array(
+    fc
+      .constantFrom(...FLAGS.filter((f) => f.startsWith('--log') || f === '--debug' || f === '--bogus'))
+      .map((value) => ({ kind: 'flag' as const, value })),
+    { maxLength: 1 },
+  ),
 });
 
 const suite = sleepingBundles('cli');

@@ -17,32 +17,42 @@ describe('concurrency', () => {
     it(`${N} containers created, started, queried and deleted in parallel as ${as}`, async () => {
       const root = path.join(ownedDir(suite.work, `fifty-${as}`, as), 'state');
       const t0 = Date.now();
-      const outcomes = await pool(Array.from({ length: N }, (_, i) => i), N, async (i) => {
-        const id = `par${i}`;
-        const steps: Step[] = [
-          { as, args: ['--root', root, 'create', '--bundle', suite.bundles[as], id] },
-          { as, args: ['--root', root, 'start', id] },
-          { as, args: ['--root', root, 'state', id] },
-          { as, args: ['--root', root, 'list', '-q'] },
-          { as, args: ['--root', root, 'delete', '--force', id] },
-          { as, args: ['--root', root, 'state', id] },
-        ];
-        const r = await runCase(steps, { timeoutMs: 60_000, graceMs: 500 });
-        const problems: string[] = [];
-        r.steps.slice(0, 5).forEach((s, k) => {
-          if (s.code !== 0) problems.push(`step ${k}: ${s.status} ${s.stderr.trim()}`);
-        });
-        if (r.steps[2].code === 0 && JSON.parse(r.steps[2].stdout).status !== 'running') problems.push(`state: ${r.steps[2].stdout}`);
-        if (r.steps[3].code === 0 && !r.steps[3].stdout.split('\n').includes(id)) problems.push('list -q does not show it');
-        if (!/does not exist/.test(r.steps[5].stderr)) problems.push(`state after delete: ${r.steps[5].status} ${r.steps[5].stderr.trim()}`);
-        problems.push(...stepProblems(r.steps[5]).map((p) => `state after delete: ${p}`));
-        if (r.leftover.length) problems.push(`processes left: ${r.leftover.join(' | ')}`);
-        return { what: `${as} ${id}`, problems };
-      });
+      const outcomes = await pool(
+        Array.from({ length: N }, (_, i) => i),
+        N,
+        async (i) => {
+          const id = `par${i}`;
+          const steps: Step[] = [
+            { as, args: ['--root', root, 'create', '--bundle', suite.bundles[as], id] },
+            { as, args: ['--root', root, 'start', id] },
+            { as, args: ['--root', root, 'state', id] },
+            { as, args: ['--root', root, 'list', '-q'] },
+            { as, args: ['--root', root, 'delete', '--force', id] },
+            { as, args: ['--root', root, 'state', id] },
+          ];
+          const r = await runCase(steps, { timeoutMs: 60_000, graceMs: 500 });
+          const problems: string[] = [];
+          r.steps.slice(0, 5).forEach((s, k) => {
+            if (s.code !== 0) problems.push(`step ${k}: ${s.status} ${s.stderr.trim()}`);
+          });
+          if (r.steps[2].code === 0 && JSON.parse(r.steps[2].stdout).status !== 'running') problems.push(`state: ${r.steps[2].stdout}`);
+          if (r.steps[3].code === 0 && !r.steps[3].stdout.split('\n').includes(id)) problems.push('list -q does not show it');
+          if (!/does not exist/.test(r.steps[5].stderr))
+            problems.push(`state after delete: ${r.steps[5].status} ${r.steps[5].stderr.trim()}`);
+          problems.push(...stepProblems(r.steps[5]).map((p) => `state after delete: ${p}`));
+          if (r.leftover.length) problems.push(`processes left: ${r.leftover.join(' | ')}`);
+          return { what: `${as} ${id}`, problems };
+        },
+      );
       const secs = (Date.now() - t0) / 1000;
       const failures = outcomes.filter((o) => o.problems.length);
       const left = rootLeftovers(root);
-      figure(`concurrency (${N} parallel lifecycles as ${as})`, N, N - failures.length, `state root left ${left.length}, ${secs.toFixed(1)} s`);
+      figure(
+        `concurrency (${N} parallel lifecycles as ${as})`,
+        N,
+        N - failures.length,
+        `state root left ${left.length}, ${secs.toFixed(1)} s`,
+      );
       expect(failures.length, summarize(failures)).toBe(0);
       expect(left).toEqual([]);
     }, 300_000);
@@ -52,15 +62,22 @@ describe('concurrency', () => {
     const results: string[] = [];
     for (const as of ['root', 'user'] as As[]) {
       const root = path.join(ownedDir(suite.work, `same-${as}`, as), 'state');
-      const outcomes = await pool(Array.from({ length: 10 }, (_, i) => i), 10, async () => {
-        // The winner keeps its container a few seconds (so every loser meets it), then deletes it.
-        const r = await runCase([
-          { as, args: ['--root', root, 'create', '--bundle', suite.bundles[as], 'same'] },
-          { as, ifOk: true, exe: '/bin/sleep', args: ['4'] },
-          { as, ifOk: true, args: ['--root', root, 'delete', '--force', 'same'] },
-        ], { timeoutMs: 60_000 });
-        return r;
-      });
+      const outcomes = await pool(
+        Array.from({ length: 10 }, (_, i) => i),
+        10,
+        async () => {
+          // The winner keeps its container a few seconds (so every loser meets it), then deletes it.
+          const r = await runCase(
+            [
+              { as, args: ['--root', root, 'create', '--bundle', suite.bundles[as], 'same'] },
+              { as, ifOk: true, exe: '/bin/sleep', args: ['4'] },
+              { as, ifOk: true, args: ['--root', root, 'delete', '--force', 'same'] },
+            ],
+            { timeoutMs: 60_000 },
+          );
+          return r;
+        },
+      );
       const wins = outcomes.filter((r) => r.steps[0].code === 0);
       const losers = outcomes.filter((r) => r.steps[0].code !== 0);
       expect(wins.length).toBe(1);
@@ -103,7 +120,8 @@ describe('concurrency', () => {
             if (!['running', 'stopped'].includes(st)) problems.push(`state says ${st}`);
           }
           if (racers[k][0].args[2] === 'list' && s.code === 0) {
-            for (const row of JSON.parse(s.stdout)) if (row.id !== 'r' || !['running', 'stopped'].includes(row.status)) problems.push(`list row ${JSON.stringify(row)}`);
+            for (const row of JSON.parse(s.stdout))
+              if (row.id !== 'r' || !['running', 'stopped'].includes(row.status)) problems.push(`list row ${JSON.stringify(row)}`);
           }
           if (/busy/.test(s.stderr)) problems.push(`lock wait exceeded: ${s.stderr.trim()}`);
         });
@@ -113,7 +131,12 @@ describe('concurrency', () => {
         expect(alive(pid)).toBe(false);
       }
     }
-    figure('concurrency (kill/delete/state/list racing on one container)', commands, commands - problems.length, `slowest command ${slowest} ms`);
+    figure(
+      'concurrency (kill/delete/state/list racing on one container)',
+      commands,
+      commands - problems.length,
+      `slowest command ${slowest} ms`,
+    );
     expect(problems, problems.slice(0, 10).join('\n')).toEqual([]);
     expect(slowest).toBeLessThan(10_000);
   }, 300_000);
@@ -161,7 +184,12 @@ describe('concurrency', () => {
     expect(busyMs).toBeLessThan(8_000);
     fs.rmSync(lock, { recursive: true });
     expect(chroci(['--root', root, 'delete', '--force', 'l']).status).toBe(0);
-    figure('stale locks', 4, 4, `dead holder recovered in ${deadMs} ms (also when an hour old), markless in ${marklessMs} ms, live holder: "busy" after ${busyMs} ms`);
+    figure(
+      'stale locks',
+      4,
+      4,
+      `dead holder recovered in ${deadMs} ms (also when an hour old), markless in ${marklessMs} ms, live holder: "busy" after ${busyMs} ms`,
+    );
   }, 60_000);
 });
 

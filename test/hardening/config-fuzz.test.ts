@@ -31,21 +31,34 @@ beforeAll(() => {
   for (const flags of [[], ['--rootless']]) {
     const dir = fs.mkdtempSync(path.join(work, 'spec-'));
     execFileSync(EXE, ['spec', '--bundle', dir, ...flags]);
-    bases.push({ name: `spec ${flags.join(' ')}`.trim(), config: adaptConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), '') });
+    bases.push({
+      name: `spec ${flags.join(' ')}`.trim(),
+      config: adaptConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), ''),
+    });
   }
   // The real client configs (exec's process.json is not a config).
   const files = path.join(work, 'client-files');
   fs.mkdirSync(files, { mode: 0o755 });
   fs.writeFileSync(path.join(files, 'file'), 'stand-in\n', { mode: 0o644 });
   if (fs.existsSync(CONFIGS)) {
-    for (const f of fs.readdirSync(CONFIGS).filter((f) => f.endsWith('.json') && !f.includes('exec-process')).sort()) {
+    for (const f of fs
+      .readdirSync(CONFIGS)
+      .filter((f) => f.endsWith('.json') && !f.includes('exec-process'))
+      .sort()) {
       bases.push({ name: f, config: adaptConfig(JSON.parse(fs.readFileSync(path.join(CONFIGS, f), 'utf8')), files) });
     }
   }
 }, 120_000);
 
 afterAll(() => {
-  if (work) execFileSync('rm', ['-rf', work, ...Object.values(rootfs).filter(Boolean).map((r) => path.dirname(r))]);
+  if (work)
+    execFileSync('rm', [
+      '-rf',
+      work,
+      ...Object.values(rootfs)
+        .filter(Boolean)
+        .map((r) => path.dirname(r)),
+    ]);
 });
 
 /** Words a message must contain (one of) to "name the field". */
@@ -62,7 +75,8 @@ interface Outcome {
   namedExactly: boolean;
 }
 
-const NAMES_A_FIELD = /^ch-run-oci: (?:[^:]*\b(?:ociVersion|process|root|mounts?|hostname|domainname|linux|hooks|annotations|config\.json|bundle|rootfs|exec|namespace)\b)/;
+const NAMES_A_FIELD =
+  /^ch-run-oci: (?:[^:]*\b(?:ociVersion|process|root|mounts?|hostname|domainname|linux|hooks|annotations|config\.json|bundle|rootfs|exec|namespace)\b)/;
 
 async function runOne(c: ConfigCase, i: number): Promise<Outcome> {
   const base = bases[c.base];
@@ -79,10 +93,15 @@ async function runOne(c: ConfigCase, i: number): Promise<Outcome> {
   }
   const id = `fuzz${i}`;
   const as = c.as;
-  const first: Step = c.verb === 'run'
-    ? { as, args: ['--root', root, 'run', '--bundle', bundleArg, id] }
-    : { as, args: ['--root', root, 'create', '--bundle', bundleArg, id] };
-  const steps: Step[] = [first, { as, ifOk: true, args: ['--root', root, 'state', id] }, { as, args: ['--root', root, 'delete', '--force', id] }];
+  const first: Step =
+    c.verb === 'run'
+      ? { as, args: ['--root', root, 'run', '--bundle', bundleArg, id] }
+      : { as, args: ['--root', root, 'create', '--bundle', bundleArg, id] };
+  const steps: Step[] = [
+    first,
+    { as, ifOk: true, args: ['--root', root, 'state', id] },
+    { as, args: ['--root', root, 'delete', '--force', id] },
+  ];
   const r = await runCase(steps, { cwd: caseDir, timeoutMs: 30_000 });
   const label = `#${i} ${as} ${c.verb} [${base.name}] file=${c.file} ${what.join('; ') || 'unchanged'}`;
   const problems: string[] = [];
@@ -97,7 +116,8 @@ async function runOne(c: ConfigCase, i: number): Promise<Outcome> {
     if (words.some((w) => line.includes(w))) namedExactly = true;
     else if (!NAMES_A_FIELD.test(line)) problems.push(`error does not name a field: ${line.slice(0, 200)}`);
   }
-  if (created && c.verb === 'create' && !/"status": "created"/.test(r.steps[1].stdout)) problems.push(`state after create: ${r.steps[1].stdout.slice(0, 200)}`);
+  if (created && c.verb === 'create' && !/"status": "created"/.test(r.steps[1].stdout))
+    problems.push(`state after create: ${r.steps[1].stdout.slice(0, 200)}`);
   const left = rootLeftovers(root);
   if (left.length) problems.push(`state root not empty: ${left.join(' ')}`);
   if (r.leftover.length) problems.push(`processes left: ${r.leftover.join(' | ')}`);
@@ -114,8 +134,12 @@ describe('bad configs (property-based)', () => {
     const created = outcomes.filter((o) => o.created).length;
     const exact = outcomes.filter((o) => o.namedExactly).length;
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
-    figure('config fuzz', CASES, CASES - failures.length,
-      `${created} created and deleted, ${exact} of ${CASES - created} errors name the mutated field itself, seed ${SEED}, ${secs} s`);
+    figure(
+      'config fuzz',
+      CASES,
+      CASES - failures.length,
+      `${created} created and deleted, ${exact} of ${CASES - created} errors name the mutated field itself, seed ${SEED}, ${secs} s`,
+    );
     expect(failures.length, `seed ${SEED}:\n${summarize(failures)}`).toBe(0);
     // The generator must reach both outcomes, or it tests nothing.
     expect(created).toBeGreaterThan(CASES / 20);

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXE, REPO, chroci, makeBundle, testUser, type As } from '../helpers/runtime';
 import { LONG, PARALLEL, figure, hardenDir, pool, rootLeftovers, runCase, stepProblems, summarize } from '../helpers/fuzz';
-import { StateStore, type ContainerRecord } from '../../src/state/store';
+import { StateStore } from '../../src/state/store';
+import type { ContainerRecord } from '../../src/state/record';
 
 const ITERATIONS = Number(process.env.CHROCI_HARDEN_CRASHES ?? (LONG ? 200 : 30));
 
@@ -19,7 +20,9 @@ const bundles: Record<As, string> = { root: '', user: '' };
 beforeAll(() => {
   work = hardenDir('crash');
   for (const as of ['root', 'user'] as As[]) {
-    bundles[as] = makeBundle(as, (c) => { c.process.args = ['true']; });
+    bundles[as] = makeBundle(as, (c) => {
+      c.process.args = ['true'];
+    });
     fs.chmodSync(bundles[as], 0o755);
   }
 }, 120_000);
@@ -66,66 +69,96 @@ describe('SIGKILL during create', () => {
     const span: Record<As, [number, number]> = { root: await killWindow('root'), user: await killWindow('user') };
     const phases: Record<string, number> = {};
     const t0 = Date.now();
-    const outcomes = await pool(Array.from({ length: ITERATIONS }, (_, i) => i), PARALLEL, async (i) => {
-      const as: As = i % 2 ? 'user' : 'root';
-      const dir = userDir(`kill${i}`, as);
-      const root = path.join(dir, 'state');
-      const pidFile = path.join(dir, 'pid');
-      const [from, to] = span[as];
-      const killMs = from + Math.random() * (to - from);
-      const r = await runCase([
-        { as, killMs, args: ['--root', root, 'create', '--bundle', bundles[as], '--pid-file', pidFile, 'c'] },
-        { as, args: ['--root', root, 'state', 'c'] },
-        { as, args: ['--root', root, 'list', '--format', 'json'] },
-        { as, args: ['--root', root, 'delete', '--force', 'c'] },
-        { as, args: ['--root', root, 'list', '--format', 'json'] },
-      ], { timeoutMs: 20_000, graceMs: 500 });
-      const problems: string[] = [];
-      const [create, state, list, del, after] = r.steps;
-      problems.push(...stepProblems(create).map((p) => `create: ${p}`));
-      // state: the container as far as create got, or "does not exist" if it never claimed the id.
-      let phase: string;
-      if (state.code === 1 && /does not exist/.test(state.stderr)) phase = 'no container';
-      else if (state.code === 0) {
-        const s = JSON.parse(state.stdout);
-        if (!STATUSES.has(s.status)) problems.push(`state status ${s.status}`);
-        if (s.status === 'created' && !(s.pid > 0)) problems.push('created without a pid');
-        phase = s.status === 'stopped' ? (fs.existsSync(pidFile) ? 'stopped, pid file written' : 'stopped') : s.status;
-        if (create.status.startsWith('exit 0')) phase = 'create finished';
-      } else {
-        phase = 'state failed';
-        problems.push(`state: ${state.status} ${state.stderr.trim()}`);
-      }
-      phases[phase] = (phases[phase] ?? 0) + 1;
-      for (const [name, l] of [['list', list], ['list after delete', after]] as const) {
-        if (l.code !== 0) { problems.push(`${name}: ${l.status} ${l.stderr.trim()}`); continue; }
-        const rows = JSON.parse(l.stdout) as { id: string; status: string }[];
-        for (const row of rows) if (row.id !== 'c' || !STATUSES.has(row.status)) problems.push(`${name}: corrupt entry ${JSON.stringify(row)}`);
-        if (name === 'list after delete' && rows.length) problems.push(`still listed after delete: ${l.stdout.trim()}`);
-      }
-      if (del.code !== 0) problems.push(`delete --force: ${del.status} ${del.stderr.trim()}`);
-      const left = rootLeftovers(root);
-      if (left.length) problems.push(`state root not empty: ${left.join(' ')}`);
-      if (r.leftover.length) problems.push(`processes left: ${r.leftover.join(' | ')}`);
-      return { what: `#${i} ${as} kill after ${killMs.toFixed(0)} ms (${create.status}, ${phase})`, problems };
-    });
+    const outcomes = await pool(
+      Array.from({ length: ITERATIONS }, (_, i) => i),
+      PARALLEL,
+      async (i) => {
+        const as: As = i % 2 ? 'user' : 'root';
+        const dir = userDir(`kill${i}`, as);
+        const root = path.join(dir, 'state');
+        const pidFile = path.join(dir, 'pid');
+        const [from, to] = span[as];
+        const killMs = from + Math.random() * (to - from);
+        const r = await runCase(
+          [
+            { as, killMs, args: ['--root', root, 'create', '--bundle', bundles[as], '--pid-file', pidFile, 'c'] },
+            { as, args: ['--root', root, 'state', 'c'] },
+            { as, args: ['--root', root, 'list', '--format', 'json'] },
+            { as, args: ['--root', root, 'delete', '--force', 'c'] },
+            { as, args: ['--root', root, 'list', '--format', 'json'] },
+          ],
+          { timeoutMs: 20_000, graceMs: 500 },
+        );
+        const problems: string[] = [];
+        const [create, state, list, del, after] = r.steps;
+        problems.push(...stepProblems(create).map((p) => `create: ${p}`));
+        // state: the container as far as create got, or "does not exist" if it never claimed the id.
+        let phase: string;
+        if (state.code === 1 && /does not exist/.test(state.stderr)) phase = 'no container';
+        else if (state.code === 0) {
+          const s = JSON.parse(state.stdout);
+          if (!STATUSES.has(s.status)) problems.push(`state status ${s.status}`);
+          if (s.status === 'created' && !(s.pid > 0)) problems.push('created without a pid');
+          phase = s.status === 'stopped' ? (fs.existsSync(pidFile) ? 'stopped, pid file written' : 'stopped') : s.status;
+          if (create.status.startsWith('exit 0')) phase = 'create finished';
+        } else {
+          phase = 'state failed';
+          problems.push(`state: ${state.status} ${state.stderr.trim()}`);
+        }
+        phases[phase] = (phases[phase] ?? 0) + 1;
+        for (const [name, l] of [
+          ['list', list],
+          ['list after delete', after],
+        ] as const) {
+          if (l.code !== 0) {
+            problems.push(`${name}: ${l.status} ${l.stderr.trim()}`);
+            continue;
+          }
+          const rows = JSON.parse(l.stdout) as { id: string; status: string }[];
+          for (const row of rows)
+            if (row.id !== 'c' || !STATUSES.has(row.status)) problems.push(`${name}: corrupt entry ${JSON.stringify(row)}`);
+          if (name === 'list after delete' && rows.length) problems.push(`still listed after delete: ${l.stdout.trim()}`);
+        }
+        if (del.code !== 0) problems.push(`delete --force: ${del.status} ${del.stderr.trim()}`);
+        const left = rootLeftovers(root);
+        if (left.length) problems.push(`state root not empty: ${left.join(' ')}`);
+        if (r.leftover.length) problems.push(`processes left: ${r.leftover.join(' | ')}`);
+        return { what: `#${i} ${as} kill after ${killMs.toFixed(0)} ms (${create.status}, ${phase})`, problems };
+      },
+    );
     const failures = outcomes.filter((o) => o.problems.length);
-    const where = Object.entries(phases).map(([k, v]) => `${k} ${v}`).join(', ');
-    figure('crash (SIGKILL during create)', ITERATIONS, ITERATIONS - failures.length, `${where}; ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const where = Object.entries(phases)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    figure(
+      'crash (SIGKILL during create)',
+      ITERATIONS,
+      ITERATIONS - failures.length,
+      `${where}; ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    );
     expect(failures.length, summarize(failures) + '\n').toBe(0);
   }, 1_800_000);
 
   it('a create killed after the runner reported the pid but before it was recorded leaves no process', async () => {
     // Drives launchRunner directly: onPid writes the pid, then never confirms.
     const js = path.join(work, 'kill-at-pid.js');
-    execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [path.join(__dirname, 'kill-at-pid.ts'), '--bundle', '--platform=node', '--log-level=error', `--outfile=${js}`]);
+    execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [
+      path.join(__dirname, 'kill-at-pid.ts'),
+      '--bundle',
+      '--platform=node',
+      '--log-level=error',
+      `--outfile=${js}`,
+    ]);
     const stateDir = path.join(work, 'kill-at-pid-state');
     fs.mkdirSync(stateDir, { mode: 0o700 });
     const pidFile = path.join(work, 'kill-at-pid.pid');
     const configFile = path.join(bundles.root, 'config.json');
     for (let i = 0; i < 5; i++) {
       fs.rmSync(pidFile, { force: true });
-      const child = spawn(process.execPath, [js, configFile, bundles.root, stateDir, pidFile], { stdio: 'ignore', env: { CH_RUN_OCI_RUNNER: path.join(REPO, 'dist', 'runner', 'ch-run-oci-runner') } });
+      const child = spawn(process.execPath, [js, configFile, bundles.root, stateDir, pidFile], {
+        stdio: 'ignore',
+        env: { CH_RUN_OCI_RUNNER: path.join(REPO, 'dist', 'runner', 'ch-run-oci-runner') },
+      });
       const deadline = Date.now() + 10_000;
       while (!fs.existsSync(pidFile) && Date.now() < deadline) await sleep(5);
       const pid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -143,7 +176,9 @@ describe('recovery', () => {
   it('a container whose process died while nobody watched shows stopped, and delete cleans up', () => {
     for (const as of ['root', 'user'] as As[]) {
       const root = path.join(userDir(`died-${as}`, as), 'state');
-      const b = makeBundle(as, (c) => { c.process.args = ['sleep', '30']; });
+      const b = makeBundle(as, (c) => {
+        c.process.args = ['sleep', '30'];
+      });
       expect(chroci(['--root', root, 'create', '--bundle', b, 'd'], { as }).status).toBe(0);
       expect(chroci(['--root', root, 'start', 'd'], { as }).status).toBe(0);
       const pid = JSON.parse(chroci(['--root', root, 'state', 'd'], { as }).stdout).pid;
@@ -181,13 +216,23 @@ describe('recovery', () => {
     } finally {
       bystander.kill('SIGKILL');
       // The real container was orphaned by the edit: ours to remove.
-      try { process.kill(real.pid!, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(real.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   });
 
   it('readers racing writers never see a half-written state.json', async () => {
     const js = path.join(work, 'store-writer.js');
-    execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [path.join(__dirname, 'store-writer.ts'), '--bundle', '--platform=node', '--log-level=error', `--outfile=${js}`]);
+    execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [
+      path.join(__dirname, 'store-writer.ts'),
+      '--bundle',
+      '--platform=node',
+      '--log-level=error',
+      `--outfile=${js}`,
+    ]);
     const root = path.join(work, 'race');
     fs.mkdirSync(root, { mode: 0o700 });
     const store = new StateStore(root);
@@ -195,7 +240,16 @@ describe('recovery', () => {
     store.write('w', { ociVersion: '1.0.2', id: 'w', bundle: '/b', rootfs: '/b/rootfs', created: '', owner: 'root', annotations: {} });
     // Two writers replace the record with ones of very different sizes for 2 s.
     const writers = [0, 1].map(() => spawn(process.execPath, [js, root, 'w', '2000'], { stdio: ['ignore', 'pipe', 'inherit'] }));
-    const done = Promise.all(writers.map((w) => new Promise<string>((res) => { let out = ''; w.stdout!.on('data', (d) => (out += d)); w.on('exit', () => res(out)); })));
+    const done = Promise.all(
+      writers.map(
+        (w) =>
+          new Promise<string>((res) => {
+            let out = '';
+            w.stdout!.on('data', (d) => (out += d));
+            w.on('exit', () => res(out));
+          }),
+      ),
+    );
     let reads = 0;
     let bad = 0;
     const file = path.join(root, 'w', 'state.json');

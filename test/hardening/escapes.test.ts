@@ -55,9 +55,11 @@ describe('mount destinations through symlinks never leave the rootfs', () => {
       const results: string[] = [];
       for (const [name, target, dest] of cases) {
         const { bundle, root } = setup(as, `mnt-${name}`, (c) => {
-          c.mounts.push(name === 'file'
-            ? { destination: dest, type: 'bind', source: '/etc/hostname', options: ['bind', 'ro'] }
-            : { destination: dest, type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+          c.mounts.push(
+            name === 'file'
+              ? { destination: dest, type: 'bind', source: '/etc/hostname', options: ['bind', 'ro'] }
+              : { destination: dest, type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+          );
           c.process.args = ['sh', '-c', `echo inside > ${dest}/marker 2>/dev/null; true`];
         });
         const rootfs = path.join(bundle, 'rootfs');
@@ -88,15 +90,27 @@ describe('mount destinations through symlinks never leave the rootfs', () => {
       fs.mkdirSync(path.join(rootfs, 'swap'));
       if (as === 'user') execFileSync('chown', ['-R', `${testUser().uid}:${testUser().gid}`, path.join(rootfs, 'swap')]);
       // A flipper turns rootfs/swap into a symlink to the outside dir and back, as fast as it can.
-      const flipper = spawn('sh', ['-c', `cd ${rootfs} && while :; do mv swap swap.d && ln -s ${outside} swap && rm swap && mv swap.d swap; done`], { stdio: 'ignore' });
+      const flipper = spawn(
+        'sh',
+        ['-c', `cd ${rootfs} && while :; do mv swap swap.d && ln -s ${outside} swap && rm swap && mv swap.d swap; done`],
+        { stdio: 'ignore' },
+      );
       try {
-        const runs = await pool(Array.from({ length: 20 }, (_, i) => i), 4, (i) =>
-          runCase([{ as, args: ['--root', root, 'run', '--bundle', bundle, `swap${i}`] }], { timeoutMs: 30_000 }));
+        const runs = await pool(
+          Array.from({ length: 20 }, (_, i) => i),
+          4,
+          (i) => runCase([{ as, args: ['--root', root, 'run', '--bundle', bundle, `swap${i}`] }], { timeoutMs: 30_000 }),
+        );
         for (const r of runs) {
           expect(stepProblems(r.steps[0])).toEqual([]);
           expect(r.leftover).toEqual([]);
         }
-        figure(`symlink swap race (${as})`, 20, 20, `${runs.filter((r) => r.steps[0].code === 0).length} ran, the rest failed with one line, nothing outside`);
+        figure(
+          `symlink swap race (${as})`,
+          20,
+          20,
+          `${runs.filter((r) => r.steps[0].code === 0).length} ran, the rest failed with one line, nothing outside`,
+        );
       } finally {
         flipper.kill('SIGKILL');
       }
@@ -110,7 +124,9 @@ describe('the state root', () => {
   it('ids cannot reach outside the state root', () => {
     const parent = ownedDir(work, 'ids', 'root');
     const root = path.join(parent, 'state');
-    const bundle = makeBundle('root', (c) => { c.process.args = ['true']; });
+    const bundle = makeBundle('root', (c) => {
+      c.process.args = ['true'];
+    });
     made.push(bundle);
     for (const id of ['..', '../x', '../../etc', '/etc', 'a/../../b', '.', 'x/..', 'a\nb', '.hidden']) {
       for (const verb of [['create', '--bundle', bundle], ['state'], ['delete', '--force'], ['kill'], ['start'], ['ps']]) {
@@ -125,7 +141,9 @@ describe('the state root', () => {
 
   for (const as of SIDES) {
     it(`the state root and container dirs are 0700 and the caller's (${as})`, () => {
-      const { bundle, root } = setup(as, 'perm', (c) => { c.process.args = ['true']; });
+      const { bundle, root } = setup(as, 'perm', (c) => {
+        c.process.args = ['true'];
+      });
       expect(chroci(['--root', root, 'create', '--bundle', bundle, 'p'], { as }).status).toBe(0);
       const uid = as === 'root' ? 0 : testUser().uid;
       for (const d of [root, path.join(root, 'p')]) {
@@ -176,13 +194,19 @@ describe('the state root', () => {
 describe('file descriptors, cwd, environment', () => {
   for (const as of SIDES) {
     it(`no runtime fd reaches the container: only 0-2 and --preserve-fds (${as})`, async () => {
-      const { bundle, root } = setup(as, 'fds', (c) => { c.process.args = ['sleep', '30']; });
+      const { bundle, root } = setup(as, 'fds', (c) => {
+        c.process.args = ['sleep', '30'];
+      });
       const secret = path.join(work, `secret-${as}`);
       fs.writeFileSync(secret, 'secret\n', { mode: 0o644 });
       for (const preserve of [0, 2]) {
         // ch-run-oci itself gets fds 3..6 open; only `preserve` of them may pass.
         const extra = [3, 4, 5, 6].map(() => fs.openSync(secret, 'r'));
-        const argv = asArgv(as, [EXE, '--root', root, 'create', '--preserve-fds', String(preserve), '--bundle', bundle, `f${preserve}`], defaultEnv(as));
+        const argv = asArgv(
+          as,
+          [EXE, '--root', root, 'create', '--preserve-fds', String(preserve), '--bundle', bundle, `f${preserve}`],
+          defaultEnv(as),
+        );
         // Files, not pipes, for output: the container keeps them open.
         const err = fs.openSync(path.join(work, `fds-err-${as}`), 'w+');
         const out = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', err, ...extra], timeout: 30_000 });
@@ -192,7 +216,10 @@ describe('file descriptors, cwd, environment', () => {
         expect(chroci(['--root', root, 'start', `f${preserve}`], { as }).status).toBe(0);
         const pid = JSON.parse(chroci(['--root', root, 'state', `f${preserve}`], { as }).stdout).pid;
         await waitExec(pid);
-        const fds = fs.readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+        const fds = fs
+          .readdirSync(`/proc/${pid}/fd`)
+          .map(Number)
+          .sort((a, b) => a - b);
         expect(fds).toEqual(Array.from({ length: 3 + preserve }, (_, i) => i));
         expect(chroci(['--root', root, 'delete', '--force', `f${preserve}`], { as }).status).toBe(0);
       }
@@ -202,7 +229,17 @@ describe('file descriptors, cwd, environment', () => {
       const results: string[] = [];
       const hostDir = ownedDir(work, `host-cwd-${as}`, as);
       fs.writeFileSync(path.join(hostDir, 'HOST_MARKER'), '');
-      for (const cwd of ['/proc/self/fd/3', '/proc/self/fd/4', '/proc/self/fd/5', '/proc/self/fd/7', '/proc/self/fd/8', '/proc/self/cwd', '/proc/1/cwd', '/../../..', '../..']) {
+      for (const cwd of [
+        '/proc/self/fd/3',
+        '/proc/self/fd/4',
+        '/proc/self/fd/5',
+        '/proc/self/fd/7',
+        '/proc/self/fd/8',
+        '/proc/self/cwd',
+        '/proc/1/cwd',
+        '/../../..',
+        '../..',
+      ]) {
         const { bundle, root } = setup(as, 'cwd', (c) => {
           c.process.cwd = cwd;
           c.process.args = ['sh', '-c', 'ls -a . .. ../.. 2>&1; pwd -P'];
@@ -222,7 +259,15 @@ describe('file descriptors, cwd, environment', () => {
         c.process.args = ['env'];
         c.process.env = ['PATH=/bin', 'ONLY=this'];
       });
-      const env = { ...defaultEnv(as), SECRET_TOKEN: 'leak', LD_PRELOAD: '/evil.so', HOME: '/root/evil', XDG_RUNTIME_DIR: '/tmp', TERM: 'evil', CH_RUN_OCI_RUNNER_X: 'x' };
+      const env = {
+        ...defaultEnv(as),
+        SECRET_TOKEN: 'leak',
+        LD_PRELOAD: '/evil.so',
+        HOME: '/root/evil',
+        XDG_RUNTIME_DIR: '/tmp',
+        TERM: 'evil',
+        CH_RUN_OCI_RUNNER_X: 'x',
+      };
       const r = chroci(['--root', root, 'run', '--bundle', bundle, 'env'], { as, env });
       expect(r.status).toBe(0);
       // HOME is the image's (/etc/passwd), never the caller's /root/evil.
@@ -237,7 +282,9 @@ describe('the runner executable (cf. CVE-2019-5736)', () => {
 
   it('a created container runs an unnamed copy: not writable while it runs, and writing it later changes nothing', () => {
     const before = binaries.map(hash);
-    const { bundle, root } = setup('root', 'exe', (c) => { c.process.args = ['true']; });
+    const { bundle, root } = setup('root', 'exe', (c) => {
+      c.process.args = ['true'];
+    });
     expect(chroci(['--root', root, 'create', '--bundle', bundle, 'x']).status).toBe(0);
     const pid = JSON.parse(chroci(['--root', root, 'state', 'x']).stdout).pid;
     const exe = `/proc/${pid}/exe`;
@@ -262,21 +309,32 @@ describe('the runner executable (cf. CVE-2019-5736)', () => {
     fs.closeSync(held);
     // Whatever happened to that copy, the runtime on disk and the next container are untouched.
     expect(binaries.map(hash)).toEqual(before);
-    const again = setup('root', 'exe2', (c) => { c.process.args = ['echo', 'fine']; });
+    const again = setup('root', 'exe2', (c) => {
+      c.process.args = ['echo', 'fine'];
+    });
     const r = chroci(['--root', again.root, 'run', '--bundle', again.bundle, 'y']);
     expect(r.stdout).toBe('fine\n');
     expect(r.status).toBe(0);
     chroci(['--root', root, 'delete', '--force', 'x']);
-    figure('runner copy overwrite (CVE-2019-5736 shape)', 1, 1, `write through a held handle: ${wrote}; binaries unchanged, next run clean`);
+    figure(
+      'runner copy overwrite (CVE-2019-5736 shape)',
+      1,
+      1,
+      `write through a held handle: ${wrote}; binaries unchanged, next run clean`,
+    );
   });
 
   it('a root container racing `exec` for /proc/PID/exe cannot touch the runner', async () => {
     const before = binaries.map(hash);
     const { bundle, root } = setup('root', 'exec-race', (c) => {
       // Tries to open every new process's exe for writing, and through a held read handle later.
-      c.process.args = ['sh', '-c', 'while :; do for d in /proc/[0-9]*; do [ "$d" = /proc/1 ] && continue; [ "$d" = /proc/$$ ] && continue; ' +
-        'r=$(readlink $d/exe 2>/dev/null); case "$r" in *deleted*) echo "$r" >>/tmp/saw;; esac; ' +
-        'if (: >>"$d/exe") 2>/dev/null; then echo "WROTE $r" >>/tmp/wrote; fi; done; done'];
+      c.process.args = [
+        'sh',
+        '-c',
+        'while :; do for d in /proc/[0-9]*; do [ "$d" = /proc/1 ] && continue; [ "$d" = /proc/$$ ] && continue; ' +
+          'r=$(readlink $d/exe 2>/dev/null); case "$r" in *deleted*) echo "$r" >>/tmp/saw;; esac; ' +
+          'if (: >>"$d/exe") 2>/dev/null; then echo "WROTE $r" >>/tmp/wrote; fi; done; done',
+      ];
     });
     expect(chroci(['--root', root, 'create', '--bundle', bundle, 'e']).status).toBe(0);
     expect(chroci(['--root', root, 'start', 'e']).status).toBe(0);
@@ -291,7 +349,12 @@ describe('the runner executable (cf. CVE-2019-5736)', () => {
     // Only the container's own files may have been opened for writing, never the runner.
     expect(wrote).not.toMatch(/runner|ch-run-oci|deleted|memfd/);
     expect(binaries.map(hash)).toEqual(before);
-    figure('exec race on /proc/PID/exe', execs, execs, `the container saw the runner copy ${saw} times and never opened it for writing; ${wrote.split('\n').filter(Boolean).length} writes to container-owned files`);
+    figure(
+      'exec race on /proc/PID/exe',
+      execs,
+      execs,
+      `the container saw the runner copy ${saw} times and never opened it for writing; ${wrote.split('\n').filter(Boolean).length} writes to container-owned files`,
+    );
   }, 120_000);
 });
 

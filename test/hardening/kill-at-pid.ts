@@ -6,16 +6,22 @@
 // that the container process does not survive us.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildPlan, readCallerIds } from '../../src/container/plan';
+import { buildPlan } from '../../src/container/plan';
+import { readCallerIds } from '../../src/container/idmap';
 import { launchRunner } from '../../src/runner/launch';
 
 async function main(): Promise<void> {
   const [configFile, bundle, stateDir, pidFile] = process.argv.slice(2);
   const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-  const plan = buildPlan(config, { bundle, rootfs: path.resolve(bundle, config.root.path), stateDir, caller: readCallerIds() });
-  await launchRunner(plan, {
+  const plan = buildPlan(config, {
+    bundle,
+    rootfs: path.resolve(bundle, config.root.path),
+    stateDir,
+    caller: readCallerIds(),
     wait: false,
     preserveFds: 0,
+  });
+  await launchRunner(plan, {
     onPid: (pid) => {
       fs.writeFileSync(pidFile, String(pid));
       return new Promise<void>(() => {}); // never recorded

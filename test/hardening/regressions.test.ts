@@ -45,10 +45,30 @@ describe('regressions found by the hardening suite', () => {
 
   it('a NUL byte in any config string names its field (it used to name a runner step)', () => {
     for (const [edit, field] of [
-      [(c: any) => { c.linux.maskedPaths = ['/a\u0000b']; }, '/linux/maskedPaths/0'],
-      [(c: any) => { c.process.cwd = '/\u0000'; }, '/process/cwd'],
-      [(c: any) => { c.process.env.push('A=\u0000'); }, '/process/env/'],
-      [(c: any) => { c.annotations = { 'k\u0000': 'v' }; }, '/annotations/k'],
+      [
+        (c: any) => {
+          c.linux.maskedPaths = ['/a\u0000b'];
+        },
+        '/linux/maskedPaths/0',
+      ],
+      [
+        (c: any) => {
+          c.process.cwd = '/\u0000';
+        },
+        '/process/cwd',
+      ],
+      [
+        (c: any) => {
+          c.process.env.push('A=\u0000');
+        },
+        '/process/env/',
+      ],
+      [
+        (c: any) => {
+          c.annotations = { 'k\u0000': 'v' };
+        },
+        '/annotations/k',
+      ],
     ] as [(c: any) => void, string][]) {
       const b = bundle('root', edit);
       const r = chroci(['--root', path.join(work, 'nul-state'), 'create', '--bundle', b, 'n']);
@@ -58,7 +78,9 @@ describe('regressions found by the hardening suite', () => {
   });
 
   it('unknown fields nested 100,000 deep are accepted without a stack overflow', () => {
-    const b = bundle('root', (c) => { c.process.args = ['true']; });
+    const b = bundle('root', (c) => {
+      c.process.args = ['true'];
+    });
     const file = path.join(b, 'config.json');
     const text = fs.readFileSync(file, 'utf8').replace(/^\{/, `{"deep": ${'['.repeat(100_000)}${']'.repeat(100_000)},`);
     fs.writeFileSync(file, text);
@@ -68,7 +90,9 @@ describe('regressions found by the hardening suite', () => {
   });
 
   it('a newline inside a bad value still gives one stderr line', () => {
-    const b = bundle('root', (c) => { c.process.capabilities.bounding.push('CAP_\nFLY'); });
+    const b = bundle('root', (c) => {
+      c.process.capabilities.bounding.push('CAP_\nFLY');
+    });
     const r = chroci(['--root', path.join(work, 'nl-state'), 'create', '--bundle', b, 'nl']);
     oneLine(r, /unknown capability CAP_\\nFLY/);
   });
@@ -87,7 +111,9 @@ describe('regressions found by the hardening suite', () => {
   }
 
   it('process.args[0] naming a directory fails create, not start', () => {
-    const b = bundle('root', (c) => { c.process.args = ['/bin']; });
+    const b = bundle('root', (c) => {
+      c.process.args = ['/bin'];
+    });
     const root = path.join(work, 'dir-exec-state');
     const r = chroci(['--root', root, 'create', '--bundle', b, 'd']);
     oneLine(r, /exec: \/bin: permission denied/);

@@ -48,9 +48,12 @@ export function runBpf(prog: Insn[], data: Buffer): number {
           if (SIZE(code) !== 0x00) throw new Error('BPF: seccomp loads must be 32-bit');
           if (k % 4 || k + 4 > data.length) throw new Error(`BPF: bad load offset ${k}`);
           v = data.readUInt32LE(k);
-        } else if (MODE(code) === 0x00) v = k; // IMM
-        else if (MODE(code) === 0x60) v = M[k]; // MEM
-        else if (MODE(code) === 0x80) v = data.length; // LEN
+        } else if (MODE(code) === 0x00)
+          v = k; // IMM
+        else if (MODE(code) === 0x60)
+          v = M[k]; // MEM
+        else if (MODE(code) === 0x80)
+          v = data.length; // LEN
         else throw new Error(`BPF: unsupported load mode ${code.toString(16)}`);
         if (CLS(code) === 0x00) A = v >>> 0;
         else X = v >>> 0;
@@ -66,17 +69,39 @@ export function runBpf(prog: Insn[], data: Buffer): number {
         // ALU
         const v = SRC(code) ? X : k;
         switch (OP(code)) {
-          case 0x00: A = (A + v) >>> 0; break;
-          case 0x10: A = (A - v) >>> 0; break;
-          case 0x20: A = Math.imul(A, v) >>> 0; break;
-          case 0x30: if (v === 0) return 0; A = Math.floor(A / v) >>> 0; break;
-          case 0x40: A = (A | v) >>> 0; break;
-          case 0x50: A = (A & v) >>> 0; break;
-          case 0x60: A = (A << v) >>> 0; break;
-          case 0x70: A = A >>> v; break;
-          case 0x80: A = -A >>> 0; break;
-          case 0xa0: A = (A ^ v) >>> 0; break;
-          default: throw new Error(`BPF: unsupported ALU op ${code.toString(16)}`);
+          case 0x00:
+            A = (A + v) >>> 0;
+            break;
+          case 0x10:
+            A = (A - v) >>> 0;
+            break;
+          case 0x20:
+            A = Math.imul(A, v) >>> 0;
+            break;
+          case 0x30:
+            if (v === 0) return 0;
+            A = Math.floor(A / v) >>> 0;
+            break;
+          case 0x40:
+            A = (A | v) >>> 0;
+            break;
+          case 0x50:
+            A = (A & v) >>> 0;
+            break;
+          case 0x60:
+            A = (A << v) >>> 0;
+            break;
+          case 0x70:
+            A = A >>> v;
+            break;
+          case 0x80:
+            A = -A >>> 0;
+            break;
+          case 0xa0:
+            A = (A ^ v) >>> 0;
+            break;
+          default:
+            throw new Error(`BPF: unsupported ALU op ${code.toString(16)}`);
         }
         break;
       }
@@ -85,12 +110,23 @@ export function runBpf(prog: Insn[], data: Buffer): number {
         const v = SRC(code) ? X : k;
         let cond: boolean;
         switch (OP(code)) {
-          case 0x00: pc += k; continue; // JA
-          case 0x10: cond = A === v >>> 0; break;
-          case 0x20: cond = A > v >>> 0; break;
-          case 0x30: cond = A >= v >>> 0; break;
-          case 0x40: cond = (A & v) !== 0; break;
-          default: throw new Error(`BPF: unsupported jump ${code.toString(16)}`);
+          case 0x00:
+            pc += k;
+            continue; // JA
+          case 0x10:
+            cond = A === v >>> 0;
+            break;
+          case 0x20:
+            cond = A > v >>> 0;
+            break;
+          case 0x30:
+            cond = A >= v >>> 0;
+            break;
+          case 0x40:
+            cond = (A & v) !== 0;
+            break;
+          default:
+            throw new Error(`BPF: unsupported jump ${code.toString(16)}`);
         }
         pc += cond ? jt : jf;
         break;

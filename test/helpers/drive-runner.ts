@@ -8,21 +8,24 @@
 // stderr, exit 99. The container's stdio is this process's.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildPlan, readCallerIds } from '../../src/container/plan';
+import { buildPlan } from '../../src/container/plan';
+import { readCallerIds } from '../../src/container/idmap';
 import { launchRunner } from '../../src/runner/launch';
 import { buildExecPlan, readContainerView } from '../../src/container/exec-plan';
 
 async function main(): Promise<number> {
   const [configFile, bundle, stateDir] = process.argv.slice(2);
   const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  const wait = !process.env.NOWAIT;
   const plan = buildPlan(config, {
     bundle,
     rootfs: path.resolve(bundle, config.root.path),
     stateDir,
     caller: readCallerIds(),
+    wait,
+    preserveFds: Number(process.env.PRESERVE ?? 0),
   });
-  const wait = !process.env.NOWAIT;
-  const launched = await launchRunner(plan, { wait, preserveFds: Number(process.env.PRESERVE ?? 0) });
+  const launched = await launchRunner(plan, {});
   if (process.env.REPORT_PID) fs.writeFileSync(process.env.REPORT_PID, String(launched.pid));
   if (process.env.HOLD_MS) await new Promise((r) => setTimeout(r, Number(process.env.HOLD_MS)));
   const fd = fs.openSync(path.join(stateDir, 'exec.fifo'), 'r');
@@ -32,7 +35,7 @@ async function main(): Promise<number> {
     // Run EXEC (JSON args) inside the running container, then stop the container.
     await new Promise((r) => setTimeout(r, 100));
     const proc = { ...config.process, args: JSON.parse(process.env.EXEC) };
-    const ex = await launchRunner(buildExecPlan(proc, readContainerView(launched.pid)), { wait: true, preserveFds: 0 });
+    const ex = await launchRunner(buildExecPlan(proc, readContainerView(launched.pid), { wait: true, preserveFds: 0 }), {});
     const code = await ex.exited!;
     process.kill(launched.pid, 'SIGKILL');
     await launched.exited;

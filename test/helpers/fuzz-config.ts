@@ -20,10 +20,30 @@ export type Mutation =
   | { kind: 'target'; target: number; value: Bad };
 
 export type FileCase =
-  | 'none' | 'truncate' | 'garbage' | 'empty' | 'bom' | 'nul' | 'not-object' | 'trailing'
-  | 'config-symlink' | 'config-dangling' | 'config-missing' | 'config-dir' | 'config-fifo' | 'config-unreadable'
-  | 'rootfs-symlink' | 'rootfs-absolute' | 'rootfs-dotdot' | 'rootfs-missing' | 'rootfs-file' | 'rootfs-dangling' | 'rootfs-unreadable'
-  | 'bundle-relative' | 'bundle-missing' | 'bundle-file';
+  | 'none'
+  | 'truncate'
+  | 'garbage'
+  | 'empty'
+  | 'bom'
+  | 'nul'
+  | 'not-object'
+  | 'trailing'
+  | 'config-symlink'
+  | 'config-dangling'
+  | 'config-missing'
+  | 'config-dir'
+  | 'config-fifo'
+  | 'config-unreadable'
+  | 'rootfs-symlink'
+  | 'rootfs-absolute'
+  | 'rootfs-dotdot'
+  | 'rootfs-missing'
+  | 'rootfs-file'
+  | 'rootfs-dangling'
+  | 'rootfs-unreadable'
+  | 'bundle-relative'
+  | 'bundle-missing'
+  | 'bundle-file';
 
 export interface ConfigCase {
   base: number;
@@ -37,20 +57,67 @@ export interface ConfigCase {
 
 /** Paths that matter most (numbers, NUL bytes, paths), hit on purpose as well as at random. */
 export const TARGETS: (string | number)[][] = [
-  ['process', 'args', 0], ['process', 'args'], ['process', 'env', 0], ['process', 'env'], ['process', 'cwd'],
-  ['process', 'user', 'uid'], ['process', 'user', 'gid'], ['process', 'user', 'additionalGids'], ['process', 'user', 'umask'],
-  ['process', 'rlimits', 0, 'soft'], ['process', 'rlimits', 0, 'hard'], ['process', 'rlimits', 0, 'type'],
-  ['process', 'oomScoreAdj'], ['process', 'consoleSize'], ['process', 'terminal'], ['process', 'capabilities', 'bounding', 0],
-  ['process', 'noNewPrivileges'], ['root', 'path'], ['root', 'readonly'], ['hostname'], ['ociVersion'],
-  ['mounts', 0, 'destination'], ['mounts', 0, 'source'], ['mounts', 0, 'type'], ['mounts', 0, 'options', 0], ['mounts'],
-  ['linux', 'namespaces', 0, 'type'], ['linux', 'namespaces', 0, 'path'], ['linux', 'namespaces'],
-  ['linux', 'uidMappings'], ['linux', 'uidMappings', 0, 'size'], ['linux', 'gidMappings', 0, 'hostID'],
-  ['linux', 'maskedPaths', 0], ['linux', 'readonlyPaths', 0], ['linux', 'sysctl'], ['linux', 'rootfsPropagation'],
-  ['linux', 'resources', 'memory', 'limit'], ['linux', 'seccomp', 'defaultAction'], ['annotations'], ['hooks'],
+  ['process', 'args', 0],
+  ['process', 'args'],
+  ['process', 'env', 0],
+  ['process', 'env'],
+  ['process', 'cwd'],
+  ['process', 'user', 'uid'],
+  ['process', 'user', 'gid'],
+  ['process', 'user', 'additionalGids'],
+  ['process', 'user', 'umask'],
+  ['process', 'rlimits', 0, 'soft'],
+  ['process', 'rlimits', 0, 'hard'],
+  ['process', 'rlimits', 0, 'type'],
+  ['process', 'oomScoreAdj'],
+  ['process', 'consoleSize'],
+  ['process', 'terminal'],
+  ['process', 'capabilities', 'bounding', 0],
+  ['process', 'noNewPrivileges'],
+  ['root', 'path'],
+  ['root', 'readonly'],
+  ['hostname'],
+  ['ociVersion'],
+  ['mounts', 0, 'destination'],
+  ['mounts', 0, 'source'],
+  ['mounts', 0, 'type'],
+  ['mounts', 0, 'options', 0],
+  ['mounts'],
+  ['linux', 'namespaces', 0, 'type'],
+  ['linux', 'namespaces', 0, 'path'],
+  ['linux', 'namespaces'],
+  ['linux', 'uidMappings'],
+  ['linux', 'uidMappings', 0, 'size'],
+  ['linux', 'gidMappings', 0, 'hostID'],
+  ['linux', 'maskedPaths', 0],
+  ['linux', 'readonlyPaths', 0],
+  ['linux', 'sysctl'],
+  ['linux', 'rootfsPropagation'],
+  ['linux', 'resources', 'memory', 'limit'],
+  ['linux', 'seccomp', 'defaultAction'],
+  ['annotations'],
+  ['hooks'],
 ];
 
 const NUMBERS: Json[] = [-1, 0, 1.5, -2147483649, 2147483648, 4294967295, 4294967296, 2 ** 53, -(2 ** 63), 1e308, -1e308, 65536];
-const STRINGS: Json[] = ['', 'x', '/', '..', '../../..', '/../../etc', 'a\u0000b', '\u0000', 'tr\u0000ue', 'A=\u0000', 'é\u00ff', '\n', 'line\nbreak', '-1', 'null', '1e400'];
+const STRINGS: Json[] = [
+  '',
+  'x',
+  '/',
+  '..',
+  '../../..',
+  '/../../etc',
+  'a\u0000b',
+  '\u0000',
+  'tr\u0000ue',
+  'A=\u0000',
+  'é\u00ff',
+  '\n',
+  'line\nbreak',
+  '-1',
+  'null',
+  '1e400',
+];
 const RAW = ['18446744073709551616', '1e400', '-0', '9223372036854775808', '1.0', '123456789012345678901234567890', '-1e-400', '0.0000001'];
 
 export const badArb: fc.Arbitrary<Bad> = fc.oneof(
@@ -59,7 +126,13 @@ export const badArb: fc.Arbitrary<Bad> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...STRINGS).map((json) => ({ json })) },
   { weight: 2, arbitrary: fc.constantFrom(...RAW).map((raw) => ({ raw })) },
   { weight: 1, arbitrary: fc.array(fc.integer({ min: 0x80, max: 0xff }), { minLength: 1, maxLength: 4 }).map((bytes) => ({ bytes })) },
-  { weight: 1, arbitrary: fc.record({ huge: fc.constantFrom<'string' | 'array' | 'nest'>('string', 'array', 'nest'), size: fc.constantFrom(1000, 10_000, 100_000) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      huge: fc.constantFrom<'string' | 'array' | 'nest'>('string', 'array', 'nest'),
+      size: fc.constantFrom(1000, 10_000, 100_000),
+    }),
+  },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((json) => ({ json: json as Json })) },
   { weight: 1, arbitrary: fc.integer().map((json) => ({ json })) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map((json) => ({ json })) },
@@ -68,15 +141,45 @@ export const badArb: fc.Arbitrary<Bad> = fc.oneof(
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant<'set'>('set'), sel: fc.nat(), value: badArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant<'delete'>('delete'), sel: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant<'extra'>('extra'), sel: fc.nat(), key: fc.constantFrom('x', 'extra', '__proto__', 'constructor', '', 'a.b'), value: badArb }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant<'target'>('target'), target: fc.nat({ max: TARGETS.length - 1 }), value: badArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant<'extra'>('extra'),
+      sel: fc.nat(),
+      key: fc.constantFrom('x', 'extra', '__proto__', 'constructor', '', 'a.b'),
+      value: badArb,
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant<'target'>('target'), target: fc.nat({ max: TARGETS.length - 1 }), value: badArb }),
+  },
 );
 
 const FILE_CASES: FileCase[] = [
-  'truncate', 'garbage', 'empty', 'bom', 'nul', 'not-object', 'trailing',
-  'config-symlink', 'config-dangling', 'config-missing', 'config-dir', 'config-fifo', 'config-unreadable',
-  'rootfs-symlink', 'rootfs-absolute', 'rootfs-dotdot', 'rootfs-missing', 'rootfs-file', 'rootfs-dangling', 'rootfs-unreadable',
-  'bundle-relative', 'bundle-missing', 'bundle-file',
+  'truncate',
+  'garbage',
+  'empty',
+  'bom',
+  'nul',
+  'not-object',
+  'trailing',
+  'config-symlink',
+  'config-dangling',
+  'config-missing',
+  'config-dir',
+  'config-fifo',
+  'config-unreadable',
+  'rootfs-symlink',
+  'rootfs-absolute',
+  'rootfs-dotdot',
+  'rootfs-missing',
+  'rootfs-file',
+  'rootfs-dangling',
+  'rootfs-unreadable',
+  'bundle-relative',
+  'bundle-missing',
+  'bundle-file',
 ];
 
 export function caseArb(bases: number): fc.Arbitrary<ConfigCase> {
@@ -96,8 +199,16 @@ export function caseArb(bases: number): fc.Arbitrary<ConfigCase> {
 
 /** Every path in a JSON value (objects and arrays), the root excluded. */
 export function jsonPaths(v: Json, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  if (Array.isArray(v)) v.forEach((x, i) => { out.push([...prefix, i]); jsonPaths(x, [...prefix, i], out); });
-  else if (v && typeof v === 'object') for (const k of Object.keys(v)) { out.push([...prefix, k]); jsonPaths(v[k], [...prefix, k], out); }
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      out.push([...prefix, i]);
+      jsonPaths(x, [...prefix, i], out);
+    });
+  else if (v && typeof v === 'object')
+    for (const k of Object.keys(v)) {
+      out.push([...prefix, k]);
+      jsonPaths(v[k], [...prefix, k], out);
+    }
   return out;
 }
 
@@ -220,30 +331,70 @@ export function writeBundle(bundle: string, text: Buffer, rootfs: string, file: 
   const config = path.join(bundle, 'config.json');
   const cut = Math.floor(at * text.length);
   switch (file) {
-    case 'truncate': fs.writeFileSync(config, text.subarray(0, cut)); break;
-    case 'garbage': fs.writeFileSync(config, Buffer.concat([text.subarray(0, cut), Buffer.from([0xff, 0x00, 0x7b, 0x22, 0xc3]), text.subarray(cut)])); break;
-    case 'empty': fs.writeFileSync(config, ''); break;
-    case 'bom': fs.writeFileSync(config, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text])); break;
-    case 'nul': fs.writeFileSync(config, Buffer.concat([text.subarray(0, cut), Buffer.from([0]), text.subarray(cut)])); break;
-    case 'not-object': fs.writeFileSync(config, ['[]', 'null', '42', '"config"', 'true'][Math.floor(at * 5) % 5]); break;
-    case 'trailing': fs.writeFileSync(config, Buffer.concat([text, Buffer.from('\n}{')])); break;
-    case 'config-symlink': fs.writeFileSync(config + '.real', text); fs.symlinkSync('config.json.real', config); break;
-    case 'config-dangling': fs.symlinkSync('nowhere.json', config); break;
-    case 'config-missing': break;
-    case 'config-dir': fs.mkdirSync(config); break;
-    case 'config-fifo': fs.writeFileSync(config + '.txt', text); require('node:child_process').execFileSync('mkfifo', [config]); break;
-    case 'config-unreadable': fs.writeFileSync(config, text, { mode: 0o000 }); fs.chmodSync(config, 0o000); break;
-    default: fs.writeFileSync(config, text);
+    case 'truncate':
+      fs.writeFileSync(config, text.subarray(0, cut));
+      break;
+    case 'garbage':
+      fs.writeFileSync(config, Buffer.concat([text.subarray(0, cut), Buffer.from([0xff, 0x00, 0x7b, 0x22, 0xc3]), text.subarray(cut)]));
+      break;
+    case 'empty':
+      fs.writeFileSync(config, '');
+      break;
+    case 'bom':
+      fs.writeFileSync(config, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]));
+      break;
+    case 'nul':
+      fs.writeFileSync(config, Buffer.concat([text.subarray(0, cut), Buffer.from([0]), text.subarray(cut)]));
+      break;
+    case 'not-object':
+      fs.writeFileSync(config, ['[]', 'null', '42', '"config"', 'true'][Math.floor(at * 5) % 5]);
+      break;
+    case 'trailing':
+      fs.writeFileSync(config, Buffer.concat([text, Buffer.from('\n}{')]));
+      break;
+    case 'config-symlink':
+      fs.writeFileSync(config + '.real', text);
+      fs.symlinkSync('config.json.real', config);
+      break;
+    case 'config-dangling':
+      fs.symlinkSync('nowhere.json', config);
+      break;
+    case 'config-missing':
+      break;
+    case 'config-dir':
+      fs.mkdirSync(config);
+      break;
+    case 'config-fifo':
+      fs.writeFileSync(config + '.txt', text);
+      require('node:child_process').execFileSync('mkfifo', [config]);
+      break;
+    case 'config-unreadable':
+      fs.writeFileSync(config, text, { mode: 0o000 });
+      fs.chmodSync(config, 0o000);
+      break;
+    default:
+      fs.writeFileSync(config, text);
   }
   // The rootfs: "rootfs" in the bundle (root.path is rewritten to point at it unless a mutation changed it).
   const link = path.join(bundle, 'rootfs');
   switch (file) {
-    case 'rootfs-missing': break;
-    case 'rootfs-file': fs.writeFileSync(link, 'not a directory'); break;
-    case 'rootfs-dangling': fs.symlinkSync('/nonexistent/rootfs', link); break;
-    case 'rootfs-unreadable': fs.mkdirSync(link, { mode: 0o000 }); fs.chmodSync(link, 0o000); break;
-    case 'rootfs-dotdot': fs.symlinkSync(path.relative(bundle, rootfs), link); break;
-    default: fs.symlinkSync(rootfs, link);
+    case 'rootfs-missing':
+      break;
+    case 'rootfs-file':
+      fs.writeFileSync(link, 'not a directory');
+      break;
+    case 'rootfs-dangling':
+      fs.symlinkSync('/nonexistent/rootfs', link);
+      break;
+    case 'rootfs-unreadable':
+      fs.mkdirSync(link, { mode: 0o000 });
+      fs.chmodSync(link, 0o000);
+      break;
+    case 'rootfs-dotdot':
+      fs.symlinkSync(path.relative(bundle, rootfs), link);
+      break;
+    default:
+      fs.symlinkSync(rootfs, link);
   }
   if (file === 'bundle-missing') return path.join(bundle, 'missing');
   if (file === 'bundle-file') return path.join(bundle, 'config.json');

@@ -16,7 +16,9 @@ export function sleepingBundles(name: string): { work: string; bundles: Record<A
   beforeAll(() => {
     s.work = hardenDir(name);
     for (const as of ['root', 'user'] as As[]) {
-      s.bundles[as] = makeBundle(as, (c) => { c.process.args = ['sleep', '30']; });
+      s.bundles[as] = makeBundle(as, (c) => {
+        c.process.args = ['sleep', '30'];
+      });
       fs.chmodSync(s.bundles[as], 0o755);
     }
   }, 120_000);

@@ -122,7 +122,8 @@ export function stepProblems(r: StepResult, allowed: number[] = []): string[] {
   if (/internal error/.test(r.stderr)) p.push(`internal error: ${firstLine(r.stderr)}`);
   if (r.code === 1) {
     const lines = r.stderr.replace(/\n$/, '').split('\n');
-    if (r.stderr === '' || lines.length !== 1) p.push(`exit 1 with ${r.stderr === '' ? 0 : lines.length} stderr lines: ${JSON.stringify(r.stderr.slice(0, 300))}`);
+    if (r.stderr === '' || lines.length !== 1)
+      p.push(`exit 1 with ${r.stderr === '' ? 0 : lines.length} stderr lines: ${JSON.stringify(r.stderr.slice(0, 300))}`);
     else if (!lines[0].startsWith('ch-run-oci: ')) p.push(`stderr line not ours: ${JSON.stringify(lines[0].slice(0, 200))}`);
   } else if (r.code !== 0 && !allowed.includes(r.code)) {
     p.push(`exit ${r.code}: ${firstLine(r.stderr)}`);
@@ -177,4 +178,3 @@ export function summarize(failures: { what: string; problems: string[] }[], max 
     .map((f) => `- ${f.what}\n    ${f.problems.join('\n    ')}`)
     .join('\n');
 }
-

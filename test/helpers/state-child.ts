@@ -2,7 +2,8 @@
 // (a writer racing readers, lock contention, a crash mid-write, another uid).
 // Bundled by state-build.ts; prints one JSON line on stdout when it has a result.
 import * as fs from 'node:fs';
-import { StateStore, type ContainerRecord } from '../../src/state/store';
+import { StateStore } from '../../src/state/store';
+import type { ContainerRecord } from '../../src/state/record';
 import { resolveStateRoot } from '../../src/state/root';
 import { deriveStatus } from '../../src/state/status';
 
@@ -66,8 +67,8 @@ async function main(): Promise<void> {
       return;
     }
     case 'hold-lock': {
-      const [root, id, staleMs] = args;
-      const store = new StateStore(root, { staleMs: Number(staleMs) });
+      const [root, id] = args;
+      const store = new StateStore(root);
       await store.withLock(id, async () => {
         out({ locked: true });
         await new Promise(() => setTimeout(() => undefined, 1e9));
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
       // At time `at` (ms since the epoch), take the lock and hold it 30 ms;
       // another holder inside at the same time shows as an existing `inside`.
       const [root, id, at] = args;
-      const store = new StateStore(root, { staleMs: 2000, waitMs: 20_000 });
+      const store = new StateStore(root, { waitMs: 20_000 });
       while (Date.now() < Number(at)) await new Promise((resolve) => setTimeout(resolve, 1));
       let overlap = false;
       const inside = `${root}/inside`;

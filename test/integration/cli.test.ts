@@ -24,7 +24,7 @@ describe('command line', () => {
     }
   });
 
-  it('--version and -v print runc\'s layout: version, commit (dockerd shows it), spec', () => {
+  it("--version and -v print runc's layout: version, commit (dockerd shows it), spec", () => {
     for (const flag of ['--version', '-v']) {
       const r = chroci([flag], { env: {} });
       expect(r.status).toBe(0);
@@ -102,10 +102,38 @@ describe('create refuses bad bundles with one line and leaves nothing', () => {
   const cases: [string, (bundle: string) => void, RegExp][] = [
     ['missing config.json', (b) => fs.rmSync(path.join(b, 'config.json')), /config\.json: no such file or directory/],
     ['invalid JSON', (b) => fs.writeFileSync(path.join(b, 'config.json'), '{"ociVersion": "1.0.2",\n  "root": }'), /config\.json.*2:/],
-    ['hooks', (b) => edit(b, (c) => { c.hooks = { prestart: [{ path: '/bin/true' }] }; }), /hooks/],
-    ['terminal', (b) => edit(b, (c) => { c.process.terminal = true; }), /terminal/],
-    ['bad version', (b) => edit(b, (c) => { c.ociVersion = '2.0.0'; }), /2\.0\.0/],
-    ['args not an array', (b) => edit(b, (c) => { c.process.args = 'sh'; }), /\/process\/args/],
+    [
+      'hooks',
+      (b) =>
+        edit(b, (c) => {
+          c.hooks = { prestart: [{ path: '/bin/true' }] };
+        }),
+      /hooks/,
+    ],
+    [
+      'terminal',
+      (b) =>
+        edit(b, (c) => {
+          c.process.terminal = true;
+        }),
+      /terminal/,
+    ],
+    [
+      'bad version',
+      (b) =>
+        edit(b, (c) => {
+          c.ociVersion = '2.0.0';
+        }),
+      /2\.0\.0/,
+    ],
+    [
+      'args not an array',
+      (b) =>
+        edit(b, (c) => {
+          c.process.args = 'sh';
+        }),
+      /\/process\/args/,
+    ],
     ['missing rootfs', (b) => fs.rmSync(path.join(b, 'rootfs'), { recursive: true }), /root\.path/],
   ];
   it.each(cases)('%s', (_name, breakIt, pattern) => {

@@ -31,7 +31,13 @@ describe.each<As>(['root', 'user'])('engine compatibility as %s', (as) => {
     // The JSON log the shim reads has the same text as its last error.
     const log = path.join(bundle, 'log.json');
     chroci(['--root', root, '--log', log, '--log-format', 'json', 'kill', 'k1', '9'], { as });
-    const last = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.level === 'error').pop();
+    const last = fs
+      .readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.level === 'error')
+      .pop();
     expect(last.msg).toMatch(/container not running/);
     expect(rt(root, 'kill', '--all', 'k1', '9').status).toBe(0);
     const missing = rt(root, 'kill', 'nope', '9');
@@ -79,7 +85,9 @@ describe.each<As>(['root', 'user'])('engine compatibility as %s', (as) => {
   const passwd = (rootfs: string, text: string) => fs.writeFileSync(path.join(rootfs, 'etc/passwd'), text);
 
   it('HOME: first entry of the uid wins; no entry, no file or an empty home field give "/"', () => {
-    expect(homeAfter((r) => passwd(r, 'x:x:1:1::/one:/bin/sh\nroot:x:0:0::/first:/bin/sh\nroot2:x:0:0::/second:/bin/sh\n'))).toBe('[/first]');
+    expect(homeAfter((r) => passwd(r, 'x:x:1:1::/one:/bin/sh\nroot:x:0:0::/first:/bin/sh\nroot2:x:0:0::/second:/bin/sh\n'))).toBe(
+      '[/first]',
+    );
     expect(homeAfter((r) => passwd(r, 'other:x:7:7::/home/other:/bin/sh\n'))).toBe('[/]');
     expect(homeAfter((r) => fs.rmSync(path.join(r, 'etc/passwd')))).toBe('[/]');
     expect(homeAfter((r) => passwd(r, 'root:x:0:0::'))).toBe('[/]');
@@ -89,7 +97,9 @@ describe.each<As>(['root', 'user'])('engine compatibility as %s', (as) => {
 
   if (as === 'root') {
     it('HOME follows process.user.uid', () => {
-      expect(homeAfter((r) => passwd(r, 'root:x:0:0::/root:/bin/sh\nd:x:1:1::/daemon-home:/bin/sh\n'), { uid: 1, gid: 1 })).toBe('[/daemon-home]');
+      expect(homeAfter((r) => passwd(r, 'root:x:0:0::/root:/bin/sh\nd:x:1:1::/daemon-home:/bin/sh\n'), { uid: 1, gid: 1 })).toBe(
+        '[/daemon-home]',
+      );
     });
   }
 
@@ -114,19 +124,27 @@ describe.each<As>(['root', 'user'])('engine compatibility as %s', (as) => {
         execFileSync('mkfifo', [path.join(r, 'etc/passwd')]);
       }),
     ).toBe('[/]');
-    expect(homeAfter((r) => { fs.rmSync(path.join(r, 'etc/passwd')); fs.mkdirSync(path.join(r, 'etc/passwd')); })).toBe('[/]');
+    expect(
+      homeAfter((r) => {
+        fs.rmSync(path.join(r, 'etc/passwd'));
+        fs.mkdirSync(path.join(r, 'etc/passwd'));
+      }),
+    ).toBe('[/]');
     // An entry past the first MiB is not seen.
     expect(homeAfter((r) => passwd(r, '#'.repeat(1 << 20) + '\nroot:x:0:0::/late:/bin/sh\n'))).toBe('[/]');
     expect(homeAfter((r) => passwd(r, '#'.repeat((1 << 20) - 100) + '\nroot:x:0:0::/early:/bin/sh\n'))).toBe('[/early]');
   });
 
   // Docker passes one --root to every runtime: runc's and crun's directories sit beside ours.
-  it('list skips other runtimes\' state directories (a --debug note says so); state, kill and delete treat them as missing and leave them alone', () => {
+  it("list skips other runtimes' state directories (a --debug note says so); state, kill and delete treat them as missing and leave them alone", () => {
     const root = scratch(as);
     const runcDir = path.join(root, 'runc-one');
     const crunDir = path.join(root, 'crun-one');
     fs.mkdirSync(runcDir);
-    fs.writeFileSync(path.join(runcDir, 'state.json'), JSON.stringify({ id: 'runc-one', init_process_pid: 1, init_process_start: 1, created: '2026-01-01T00:00:00Z', config: {} }));
+    fs.writeFileSync(
+      path.join(runcDir, 'state.json'),
+      JSON.stringify({ id: 'runc-one', init_process_pid: 1, init_process_start: 1, created: '2026-01-01T00:00:00Z', config: {} }),
+    );
     fs.mkdirSync(crunDir);
     fs.writeFileSync(path.join(crunDir, 'status'), '{"pid":1}');
     fs.writeFileSync(path.join(crunDir, 'config.json'), '{}');
@@ -142,13 +160,22 @@ describe.each<As>(['root', 'user'])('engine compatibility as %s', (as) => {
       expect(JSON.parse(l.stdout).map((x: any) => x.id)).toEqual(['ours']);
       const table = rt(root, 'list');
       expect(table.status).toBe(0);
-      expect(table.stdout.trim().split('\n').map((x) => x.split(/\s+/)[0])).toEqual(['ID', 'ours']);
+      expect(
+        table.stdout
+          .trim()
+          .split('\n')
+          .map((x) => x.split(/\s+/)[0]),
+      ).toEqual(['ID', 'ours']);
       const dbg = chroci(['--root', root, '--debug', 'list', '-q'], { as });
       expect(dbg.stdout).toBe('ours\n');
       expect(dbg.stderr).toMatch(/runc-one: not a ch-run-oci state directory/);
       expect(dbg.stderr).toMatch(/crun-one: not a ch-run-oci state directory/);
       for (const id of ['runc-one', 'crun-one']) {
-        for (const verb of [['state', id], ['kill', id, '9'], ['delete', id]]) {
+        for (const verb of [
+          ['state', id],
+          ['kill', id, '9'],
+          ['delete', id],
+        ]) {
           const r = rt(root, ...verb);
           expect(r.status, verb.join(' ')).toBe(1);
           expect(r.stderr).toMatch(/does not exist/);

@@ -42,7 +42,7 @@ describe.each<As>(['root', 'user'])('exec as %s', (as) => {
     expect(r.stdout).toBe('through stdin\n');
   });
 
-  it('runs podman\'s process.json with --detach and --pid-file', async () => {
+  it("runs podman's process.json with --detach and --pid-file", async () => {
     const dir = scratch(as);
     const proc = JSON.parse(fs.readFileSync(path.join(SHARED, 'configs/podman-4.3-exec-process.json'), 'utf8'));
     proc.args = ['sh', '-c', 'echo detached > /dev/shm/exec-marker'];
@@ -54,7 +54,8 @@ describe.each<As>(['root', 'user'])('exec as %s', (as) => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(Number(fs.readFileSync(pidFile, 'utf8'))).toBeGreaterThan(0);
-    for (let i = 0; i < 100 && rt('exec', id, 'cat', '/dev/shm/exec-marker').stdout === ''; i++) await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 100 && rt('exec', id, 'cat', '/dev/shm/exec-marker').stdout === ''; i++)
+      await new Promise((res) => setTimeout(res, 20));
     expect(rt('exec', id, 'cat', '/dev/shm/exec-marker').stdout).toBe('detached\n');
   });
 

@@ -26,7 +26,8 @@ function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; 
   const bundle = makeBundle(as, (c) => {
     c.process.args = ['sh', '-c', script];
     c.root.readonly = false;
-    for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set] = [...new Set([...c.process.capabilities[set], ...ID_CAPS])];
+    for (const set of ['bounding', 'effective', 'permitted'])
+      c.process.capabilities[set] = [...new Set([...c.process.capabilities[set], ...ID_CAPS])];
     if (o.fakeroot) c.annotations = { ...(c.annotations ?? {}), 'ch-run-oci.fakeroot': o.fakeroot };
     if (o.pidns === false) c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
   });
@@ -39,7 +40,10 @@ function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; 
     execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, bundle]);
   }
   const root = scratch(as);
-  const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], { as, cwd: o.cwd });
+  const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], {
+    as,
+    cwd: o.cwd,
+  });
   fs.rmSync(bundle, { recursive: true, force: true });
   fs.rmSync(root, { recursive: true, force: true });
   return r;
@@ -127,7 +131,7 @@ describe('single-id (unprivileged user, no subuids): fake root by default', () =
     expect(await supervisorsLeft(cwd)).toEqual([]);
   });
 
-  it('the supervisor is not one of the container\'s processes (ps) and holds none of its fds', async () => {
+  it("the supervisor is not one of the container's processes (ps) and holds none of its fds", async () => {
     const cwd = scratch('user');
     const root = scratch('user');
     const bundle = makeBundle('user', (c) => {

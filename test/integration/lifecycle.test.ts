@@ -22,7 +22,7 @@ function stateOf(root: string, id: string, as: As): any {
 
 // Root may map the container to ids that exclude its own (podman --uidmap,
 // --userns=auto): the set-up then runs as the container's root.
-describe('explicit id maps without the caller\'s own id (root)', () => {
+describe("explicit id maps without the caller's own id (root)", () => {
   it('create, start, state and delete work; the program runs as the mapped root', async () => {
     const root = scratch('root');
     const bundle = makeBundle('root', (c) => {
@@ -38,7 +38,12 @@ describe('explicit id maps without the caller\'s own id (root)', () => {
     expect(stateOf(root, 'm1', 'root').status).toBe('created');
     expect(chroci(['--root', root, 'start', 'm1']).status).toBe(0);
     await waitFor(() => stateOf(root, 'm1', 'root').status === 'stopped');
-    expect(fs.readFileSync(out, 'utf8').split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['0', '0 200000 1000', 'made', '']);
+    expect(
+      fs
+        .readFileSync(out, 'utf8')
+        .split('\n')
+        .map((l) => l.trim().replace(/\s+/g, ' ')),
+    ).toEqual(['0', '0 200000 1000', 'made', '']);
     expect(chroci(['--root', root, 'delete', 'm1']).status).toBe(0);
   });
 });
@@ -46,7 +51,7 @@ describe('explicit id maps without the caller\'s own id (root)', () => {
 // A joined network namespace is owned by the caller's user namespace, where the
 // kernel refuses a fresh sysfs once we are in ours: the runner makes it before.
 describe('a joined network namespace (root)', () => {
-  it('/sys shows that namespace\'s interfaces, not the host\'s', async () => {
+  it("/sys shows that namespace's interfaces, not the host's", async () => {
     const holder = spawn('unshare', ['--net', 'sleep', '60'], { stdio: 'ignore' });
     const netns = (pid: number | string) => {
       try {
@@ -149,7 +154,11 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     const ran = path.join(bundle, 'rootfs', 'ran');
     expect(chroci(['--root', root, 'create', '--bundle', bundle, 'o1'], { as }).status).toBe(0);
     // strace holds start for 1.5 s at its exit, after the fifo was read.
-    const argv = asArgv(as, ['strace', '-f', '-o', '/dev/null', '-e', 'inject=exit_group:delay_enter=1500000', EXE, '--root', root, 'start', 'o1'], defaultEnv(as));
+    const argv = asArgv(
+      as,
+      ['strace', '-f', '-o', '/dev/null', '-e', 'inject=exit_group:delay_enter=1500000', EXE, '--root', root, 'start', 'o1'],
+      defaultEnv(as),
+    );
     const start = spawn(argv[0], argv.slice(1), { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => start.on('exit', resolve));
     let done = false;
@@ -178,7 +187,9 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     fs.writeFileSync(cfg, JSON.stringify(c));
     const bad = chroci(['--root', root, 'run', '--bundle', bundle, 'dv2'], { as });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe('ch-run-oci: linux.devices[0] /dev/nope: no host device b 4095:1048575 to bind (device nodes cannot be made without privilege)\n');
+    expect(bad.stderr).toBe(
+      'ch-run-oci: linux.devices[0] /dev/nope: no host device b 4095:1048575 to bind (device nodes cannot be made without privilege)\n',
+    );
     expect(fs.readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
@@ -203,7 +214,10 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
   it('delete of a created container kills it; delete --force of a running one too', async () => {
     const root = scratch(as);
     const bundle = makeBundle(as, args('sleep', '100'));
-    for (const [id, start] of [['d1', false], ['d2', true]] as const) {
+    for (const [id, start] of [
+      ['d1', false],
+      ['d2', true],
+    ] as const) {
       const pidFile = path.join(bundle, `${id}.pid`);
       expect(chroci(['--root', root, 'create', '--bundle', bundle, '--pid-file', pidFile, id], { as }).status).toBe(0);
       if (start) expect(chroci(['--root', root, 'start', id], { as }).status).toBe(0);
@@ -233,7 +247,12 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     const helper = path.join(REPO, 'dist', 'test', 'subreaper');
     const argv = asArgv(as, [helper, EXE, root, bundle, 'sr1'], defaultEnv(as));
     const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
-    const kv = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    const kv = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
     expect(kv.create).toBe('0');
     expect(kv.children.trim()).toBe(kv.pid);
     expect(kv.start).toBe('0');
@@ -248,7 +267,11 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
   it('the container gets the config: ids, env, cwd, hostname, pid namespace, no leaked fds', () => {
     const root = scratch(as);
     const bundle = makeBundle(as, (c) => {
-      c.process.args = ['sh', '-c', 'id -u; id -g; pwd; hostname; echo $$; env | sort | tr "\\n" " "; echo; ls /proc/self/fd | tr "\\n" " "'];
+      c.process.args = [
+        'sh',
+        '-c',
+        'id -u; id -g; pwd; hostname; echo $$; env | sort | tr "\\n" " "; echo; ls /proc/self/fd | tr "\\n" " "',
+      ];
       c.process.env = ['PATH=/bin', 'FOO=bar baz'];
       c.process.cwd = '/work/dir';
       c.root.readonly = false;
@@ -261,10 +284,12 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     expect(r.stderr).toBe('');
     const [uid, gid, cwd, host, pid1, env, fds] = r.stdout.split('\n');
     expect([uid, gid, cwd, host, pid1]).toEqual(['0', '0', '/work/dir', 'boxy', '1']);
-    // Exactly the config's variables, plus what the shell itself sets and
-    // HOME from the image's /etc/passwd (the config has none, as runc does).
-    const names = env.trim().split(/ (?=[A-Z_]+=)/).map((v) => v.split('=')[0]);
-    expect(names.filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n))).toEqual(['FOO', 'HOME', 'PATH']);
+    // Exactly the config's variables, plus what the shell itself sets.
+    const names = env
+      .trim()
+      .split(/ (?=[A-Z_]+=)/)
+      .map((v) => v.split('=')[0]);
+    expect(names.filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n))).toEqual(['FOO', 'HOME', 'PATH']); // HOME from the image's /etc/passwd (the config has none, as with runc)
     expect(env).toContain('HOME=/root');
     expect(env).toContain('FOO=bar baz');
     expect(env).not.toContain('LEAK_ME');
@@ -299,4 +324,3 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     expect(fs.readdirSync(outside)).toEqual([]);
   });
 });
-

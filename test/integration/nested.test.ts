@@ -20,16 +20,31 @@ describe('nested fake root (as the unprivileged user)', () => {
     // Outer: the host's programs (read-only binds), the executable and the inner bundle at their own paths.
     const outer = scratch(as, 'chroci-outer-');
     const rootfs = path.join(outer, 'rootfs');
-    for (const d of ['usr', 'etc', 'tmp', 'proc', 'dev', 'sys', path.dirname(EXE).slice(1), inner.slice(1)]) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
+    for (const d of ['usr', 'etc', 'tmp', 'proc', 'dev', 'sys', path.dirname(EXE).slice(1), inner.slice(1)])
+      fs.mkdirSync(path.join(rootfs, d), { recursive: true });
     for (const l of ['bin', 'lib', 'lib64', 'sbin']) if (fs.existsSync(`/${l}`)) fs.symlinkSync(`usr/${l}`, path.join(rootfs, l));
     const bind = (d: string, ro = true) => ({ destination: d, type: 'bind', source: d, options: ['rbind', ro ? 'ro' : 'rw'] });
-    const config = JSON.parse(chroci(['spec', '--rootless', '--bundle', outer], { as }).stdout || 'null') ?? JSON.parse(fs.readFileSync(path.join(outer, 'config.json'), 'utf8'));
+    const config =
+      JSON.parse(chroci(['spec', '--rootless', '--bundle', outer], { as }).stdout || 'null') ??
+      JSON.parse(fs.readFileSync(path.join(outer, 'config.json'), 'utf8'));
     config.root = { path: 'rootfs' };
     config.process.terminal = false;
     config.process.env = ['PATH=/usr/bin:/bin', 'TMPDIR=/tmp'];
     config.process.args = [EXE, '--root', '/tmp/st', '--debug', 'run', '--bundle', inner, 'in1'];
     // buildah's default capabilities: the inner runner writes its id maps with CAP_SETUID/SETGID.
-    const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT'];
+    const caps = [
+      'CAP_CHOWN',
+      'CAP_DAC_OVERRIDE',
+      'CAP_FOWNER',
+      'CAP_FSETID',
+      'CAP_KILL',
+      'CAP_NET_BIND_SERVICE',
+      'CAP_SETFCAP',
+      'CAP_SETGID',
+      'CAP_SETPCAP',
+      'CAP_SETUID',
+      'CAP_SYS_CHROOT',
+    ];
     config.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
     config.process.noNewPrivileges = false;
     config.linux.uidMappings = [{ containerID: 0, hostID: u.uid, size: 1 }];

@@ -21,7 +21,9 @@ describe('Debian package', () => {
     expect(field('Depends')).toMatch(/libc6/);
 
     // Every file with its mode and owner, as dpkg would install them.
-    const listing = execFileSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' }).trim().split('\n')
+    const listing = execFileSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
       .map((l) => l.split(/\s+/))
       .filter((f) => !f[0].startsWith('d'))
       .map((f) => `${f[0]} ${f[1]} ${f[5]}`);
@@ -40,7 +42,10 @@ describe('Debian package', () => {
     expect(v.stdout.split('\n')[0]).toBe(`ch-run-oci version ${version}`);
     expect(fs.readFileSync(exe).equals(fs.readFileSync(path.join(REPO, 'dist', 'ch-run-oci')))).toBe(true);
 
-    const man = spawnSync('man', ['-l', path.join(root, 'usr/share/man/man1/ch-run-oci.1.gz')], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', MANPAGER: 'cat', MANWIDTH: '100' } });
+    const man = spawnSync('man', ['-l', path.join(root, 'usr/share/man/man1/ch-run-oci.1.gz')], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', MANPAGER: 'cat', MANWIDTH: '100' },
+    });
     expect(man.status).toBe(0);
     expect(man.stdout).toMatch(/ch-run-oci/);
     expect(man.stdout).toMatch(/POLICY|policy/);

@@ -70,4 +70,3 @@ describe.each<As>(['root', 'user'])('processes as %s', (as) => {
     expect(out).toBe('from fd 3\n0 1 2 3 4 ');
   });
 });
-

@@ -17,6 +17,15 @@ describe('findJsonSyntaxError', () => {
     const found = findJsonSyntaxError(text);
     expect(found?.offset).toBe(offset);
     // It must agree with JSON.parse on validity.
-    expect(found === undefined).toBe((() => { try { JSON.parse(text); return true; } catch { return false; } })());
+    expect(found === undefined).toBe(
+      (() => {
+        try {
+          JSON.parse(text);
+          return true;
+        } catch {
+          return false;
+        }
+      })(),
+    );
   });
 });

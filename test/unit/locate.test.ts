@@ -73,12 +73,7 @@ describe('CH_RUN_OCI_RUNNER', () => {
 
 describe('the embedded runner copy', () => {
   it('tries XDG_RUNTIME_DIR, the state root, the temp dir, /dev/shm, skipping unset and duplicates', () => {
-    expect(candidateDirs('/state', { XDG_RUNTIME_DIR: '/run/user/1' })).toEqual([
-      '/run/user/1',
-      '/state',
-      os.tmpdir(),
-      '/dev/shm',
-    ]);
+    expect(candidateDirs('/state', { XDG_RUNTIME_DIR: '/run/user/1' })).toEqual(['/run/user/1', '/state', os.tmpdir(), '/dev/shm']);
     expect(candidateDirs(undefined, { XDG_RUNTIME_DIR: '' })).toEqual([os.tmpdir(), '/dev/shm']);
     expect(candidateDirs('relative', {})).not.toContain('relative');
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capEffHasSetIds, covers, mapText, parseIdMap, planIds, readCallerIds, type CallerIds } from '../../src/container/idmap';
+import { capEffHasSetIds, covers, parseIdMap, planIds, readCallerIds, type CallerIds } from '../../src/container/idmap';
+import { mapText } from '../../src/runner/plan';
 import type { OciConfig } from '../../src/spec/types';
 
 const root: CallerIds = {
@@ -72,8 +73,11 @@ describe('planIds', () => {
     const c = { ...cfg({ uid: 0, gid: 0, additionalGids: [10] }), annotations: { 'run.oci.keep_original_groups': '1' } } as OciConfig;
     for (const who of [root, buildah, plain]) expect(planIds(c, who).groups).toBeNull();
   });
-  it('set-up ids: the container root (as the caller sees it) when the caller\'s own ids are not mapped', () => {
-    const maps = { uidMappings: [{ containerID: 0, hostID: 200000, size: 1000 }], gidMappings: [{ containerID: 0, hostID: 300000, size: 1000 }] };
+  it("set-up ids: the container root (as the caller sees it) when the caller's own ids are not mapped", () => {
+    const maps = {
+      uidMappings: [{ containerID: 0, hostID: 200000, size: 1000 }],
+      gidMappings: [{ containerID: 0, hostID: 300000, size: 1000 }],
+    };
     expect(planIds(cfg({ uid: 5, gid: 6 }, maps), root).setupIds).toEqual({ uid: 0, gid: 0, hostUid: 200000, hostGid: 300000 });
     expect(planIds(cfg({}), root).setupIds).toBeUndefined();
     expect(planIds(cfg({}), plain).setupIds).toBeUndefined();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PATH, capSets, planProcess, rlimitNumber, rlimitValue, searchPath } from '../../src/container/process';
-import { buildPlan, planNamespaces, CLONE } from '../../src/container/plan';
+import { buildPlan, planNamespaces } from '../../src/container/plan';
+import { CLONE } from '../../src/runner/plan';
+import { applyPolicy } from '../../src/spec/policy';
 import { parseIdMap } from '../../src/container/idmap';
 import type { OciConfig } from '../../src/spec/types';
 
@@ -13,14 +15,21 @@ describe('process settings', () => {
     expect(rlimitNumber('RLIMIT_NOFILE')).toBe(7);
     expect(rlimitNumber('RLIMIT_NPROC')).toBe(6);
     expect(() => rlimitNumber('RLIMIT_BOGUS')).toThrow(/^process\.rlimits: unknown rlimit type RLIMIT_BOGUS/);
-    expect(rlimitValue(18446744073709551615)).toBe('unlimited');
+    // JSON numbers from 2^64-1 on arrive as 2^64 (what JSON.parse makes of them).
+    expect(rlimitValue(2 ** 64)).toBe('unlimited');
     expect(rlimitValue(1024)).toBe('1024');
   });
   it('refuses a soft limit above the hard one', () => {
     expect(() => planProcess(cfg({ rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }] }).process)).toThrow(/soft limit above hard/);
   });
   it('maps capability names to bits, refuses unknown names', () => {
-    const c = capSets({ bounding: ['CAP_CHOWN', 'CAP_KILL'], permitted: ['CAP_KILL'], effective: ['CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] });
+    const c = capSets({
+      bounding: ['CAP_CHOWN', 'CAP_KILL'],
+      permitted: ['CAP_KILL'],
+      effective: ['CAP_KILL'],
+      inheritable: ['CAP_KILL'],
+      ambient: ['CAP_KILL'],
+    });
     expect(c.bounding).toBe((1n << 0n) | (1n << 5n));
     expect(c.ambient).toBe(1n << 5n);
     expect(capSets({ bounding: ['CAP_CHECKPOINT_RESTORE'] }).bounding).toBe(1n << 40n);
@@ -48,22 +57,28 @@ describe('namespaces', () => {
     expect(n.created).toEqual(['user', 'mount', 'pid', 'uts']);
     expect(n.joins).toEqual([{ type: 'network', flag: CLONE.network, path: '/run/netns/x' }]);
   });
-  it('refuses joining user or mount namespaces', () => {
-    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }] }))).toThrow(/^linux\.namespaces user: joining/);
-    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'mount', path: '/x' }] }))).toThrow(/linux\.namespaces mount/);
-    expect(() => planNamespaces(cfg({}, { namespaces: [{ type: 'time' }] }))).toThrow(/linux\.namespaces time: not supported/);
+  it('joining user or mount namespaces, and time namespaces, are refused by the policy table before planning', () => {
+    const refuse = (ns: object[]) => () => applyPolicy(cfg({}, { namespaces: ns }), {});
+    expect(refuse([{ type: 'user', path: '/proc/1/ns/user' }])).toThrow(
+      /^config\.json: \/linux\/namespaces\/0\/path: joining an existing user namespace/,
+    );
+    expect(refuse([{ type: 'mount', path: '/x' }])).toThrow(/\/linux\/namespaces\/0\/path: joining an existing mount namespace/);
+    expect(refuse([{ type: 'time' }])).toThrow(/\/linux\/namespaces\/0: time namespaces are not supported/);
   });
 });
 
 describe('buildPlan', () => {
   const caller = { euid: 1000, egid: 1000, uidMap: parseIdMap('0 0 4294967295'), gidMap: parseIdMap('0 0 4294967295'), canSetIds: false };
-  const ctx = { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/run/x/c1', caller };
+  const ctx = { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/run/x/c1', caller, wait: false, preserveFds: 0 };
   it('skips hostname without a uts namespace', () => {
     expect(buildPlan(cfg({}, {}, { hostname: 'h' }), ctx).hostname).toBeUndefined();
     expect(buildPlan(cfg({}, { namespaces: [{ type: 'uts' }] }, { hostname: 'h' }), ctx).hostname).toBe('h');
   });
   it('creates cwd before masking, and orders root flags', () => {
-    const p = buildPlan(cfg({ cwd: '/w' }, { maskedPaths: ['/proc/kcore'], rootfsPropagation: 'slave' }, { root: { path: 'rootfs', readonly: true } }), ctx);
+    const p = buildPlan(
+      cfg({ cwd: '/w' }, { maskedPaths: ['/proc/kcore'], rootfsPropagation: 'slave' }, { root: { path: 'rootfs', readonly: true } }),
+      ctx,
+    );
     const ops = p.mounts.map((m) => m.op);
     expect(ops.slice(-2)).toEqual(['mkdir', 'mask']);
     expect(p.rootReadonly).toBe(true);

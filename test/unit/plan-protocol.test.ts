@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { decodeRecords, encodePlan, encodeRecords, planRecords } from '../../src/runner/protocol';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePlan, encodeRecords, planRecords, type PlanRecord } from '../../src/runner/protocol';
 import { parseReport } from '../../src/runner/launch';
 import { buildPlan } from '../../src/container/plan';
 import { parseIdMap } from '../../src/container/idmap';
@@ -22,23 +26,59 @@ const config = {
   linux: { namespaces: [{ type: 'pid' }, { type: 'uts' }, { type: 'network', path: '/run/netns/n' }] },
 } as unknown as OciConfig;
 const caller = { euid: 1000, egid: 1001, uidMap: parseIdMap('0 0 4294967295'), gidMap: parseIdMap('0 0 4294967295'), canSetIds: false };
-const plan = buildPlan(config, { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', caller });
+const plan = buildPlan(config, { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', caller, wait: false, preserveFds: 0 });
+
+// The C side of the wire: test/helpers/plan-dump.c, built on the runner's plan.c.
+let dumpDir: string;
+let dump: string;
+beforeAll(() => {
+  dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-dump-'));
+  dump = path.join(dumpDir, 'plan-dump');
+  const repo = path.resolve(__dirname, '..', '..');
+  execFileSync('cc', [
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-o',
+    dump,
+    path.join(repo, 'test/helpers/plan-dump.c'),
+    path.join(repo, 'src/runner/plan.c'),
+  ]);
+});
+afterAll(() => fs.rmSync(dumpDir, { recursive: true, force: true }));
+
+function readByRunner(wire: Buffer): PlanRecord[] {
+  const r = spawnSync(dump, { input: wire, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the runner's parser refused the plan: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as PlanRecord);
+}
 
 describe('encodePlan', () => {
   it('is NUL-separated records: tag, count, args', () => {
-    expect(encodeRecords([['v', '1'], ['wait'], ['env', '', 'A=b']]).toString()).toBe('v\x001\x001\x00wait\x000\x00env\x002\x00\x00A=b\x00');
+    expect(encodeRecords([['v', '1'], ['wait'], ['env', '', 'A=b']]).toString()).toBe(
+      'v\x001\x001\x00wait\x000\x00env\x002\x00\x00A=b\x00',
+    );
   });
-  it('round-trips, keeping empty arguments and newlines', () => {
+  it("the runner's own parser reads back exactly these records, empty arguments and newlines kept", () => {
     const recs = planRecords(plan);
-    expect(decodeRecords(encodePlan(plan))).toEqual(recs);
+    expect(readByRunner(encodePlan(plan))).toEqual(recs);
     expect(recs.find((r) => r[0] === 'args')).toEqual(['args', 'sh', '-c', 'echo "a\nb"', '']);
+  });
+  it('the runner refuses a plan of another protocol version or a cut one', () => {
+    expect(() => readByRunner(encodeRecords([['v', '1'], ['wait']]))).toThrow(/refused/);
+    expect(() => readByRunner(encodePlan(plan).subarray(0, 40))).toThrow(/refused/);
   });
   it('carries the decisions in execution order', () => {
     const tags = planRecords(plan).map((r) => r[0]);
     expect(tags[0]).toBe('v');
     expect(tags.indexOf('join')).toBeLessThan(tags.indexOf('unshare'));
     expect(tags.indexOf('setgroups')).toBeLessThan(tags.indexOf('uidmap'));
-    expect(tags.indexOf('rootfs')).toBeLessThan(tags.indexOf('mount'));
+    expect(tags.indexOf('rootfs')).toBeLessThan(tags.indexOf('fs'));
+    expect(tags.indexOf('rootfs')).toBeLessThan(tags.indexOf('bind'));
     expect(tags.indexOf('rootro')).toBeGreaterThan(tags.lastIndexOf('symlink'));
     const recs = planRecords(plan);
     expect(recs.find((r) => r[0] === 'unshare')).toEqual(['unshare', String(0x10000000 | 0x20000 | 0x20000000 | 0x04000000)]);
@@ -82,13 +122,21 @@ describe('exec plan', () => {
       gidMap: parseIdMap('0 1000 1'),
       setgroups: false,
     };
-    const p = buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [7] } }, view);
+    const p = buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [7] } }, view, {
+      wait: false,
+      preserveFds: 0,
+    });
     const recs = planRecords(p);
     expect(recs.filter((r) => r[0] === 'join').map((r) => r[2])).toEqual([
-      '/proc/42/ns/user', '/proc/42/ns/uts', '/proc/42/ns/pid', '/proc/42/ns/mnt',
+      '/proc/42/ns/user',
+      '/proc/42/ns/uts',
+      '/proc/42/ns/pid',
+      '/proc/42/ns/mnt',
     ]);
     const tags = recs.map((r) => r[0]);
-    for (const t of ['fifo', 'unshare', 'uidmap', 'rootfs', 'mount', 'groups']) expect(tags).not.toContain(t);
-    expect(() => buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 5, gid: 0 } }, view)).toThrow(/^process\.user\.uid: 5 is not mapped in the container/);
+    for (const t of ['fifo', 'unshare', 'uidmap', 'rootfs', 'bind', 'fs', 'groups']) expect(tags).not.toContain(t);
+    expect(() => buildExecPlan({ args: ['ls'], cwd: '/', user: { uid: 5, gid: 0 } }, view, { wait: false, preserveFds: 0 })).toThrow(
+      /^process\.user\.uid: 5 is not mapped in the container/,
+    );
   });
 });

@@ -86,7 +86,18 @@ describe('featuresDocument', () => {
     expect(doc.hooks).toEqual([]);
     expect(linux.namespaces).toEqual(expect.arrayContaining(['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup']));
     expect(linux.namespaces).not.toContain('time');
-    expect(linux.seccomp.enabled).toBe(false);
+    expect(linux.seccomp.enabled).toBe(true);
+    expect(linux.seccomp.actions).toContain('SCMP_ACT_ERRNO');
+    expect(linux.seccomp.actions).not.toContain('SCMP_ACT_NOTIFY');
+    expect(linux.seccomp.operators).toHaveLength(7);
+    expect(linux.seccomp.archs).toEqual(
+      expect.arrayContaining(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64']),
+    );
+    expect(linux.seccomp.supportedFlags).toEqual([
+      'SECCOMP_FILTER_FLAG_TSYNC',
+      'SECCOMP_FILTER_FLAG_LOG',
+      'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
+    ]);
     expect(linux.apparmor.enabled).toBe(false);
     expect(linux.selinux.enabled).toBe(false);
     expect(linux.intelRdt.enabled).toBe(false);

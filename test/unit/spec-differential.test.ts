@@ -28,8 +28,10 @@ const STRICTER: Record<string, string> = {
 
 /** Real client configs we accept and upstream's schema refuses, and why. */
 const LOOSER: Record<string, string> = {
-  'podman-4.3-device.json': 'podman sends fileMode with the file type bits (8630 = S_IFCHR|0666); upstream caps it at 512, runc and crun take it',
-  'podman-4.3-rootless-device.json': 'rootless podman sends rootfsPropagation "rslave"; upstream lists only the plain names, runc and crun take the recursive ones',
+  'podman-4.3-device.json':
+    'podman sends fileMode with the file type bits (8630 = S_IFCHR|0666); upstream caps it at 512, runc and crun take it',
+  'podman-4.3-rootless-device.json':
+    'rootless podman sends rootfsPropagation "rslave"; upstream lists only the plain names, runc and crun take the recursive ones',
 };
 
 interface Case {

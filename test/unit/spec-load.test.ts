@@ -74,9 +74,7 @@ describe('loadBundle', () => {
 
   it('gives line:column of a JSON syntax error', () => {
     const b = bundleWith('{\n  "ociVersion": "1.0.2",\n  "root": {"path": "rootfs"}\n  "process": {}\n}\n');
-    expect(() => loadBundle(b)).toThrow(
-      new UserError(`${b}/config.json:4:3`, "invalid JSON: expected ',' or '}' after property value"),
-    );
+    expect(() => loadBundle(b)).toThrow(new UserError(`${b}/config.json:4:3`, "invalid JSON: expected ',' or '}' after property value"));
   });
 
   it('gives line:column of a trailing comma', () => {

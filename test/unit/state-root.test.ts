@@ -115,7 +115,7 @@ describe.runIf(isRoot)('resolveStateRoot defaults', () => {
     expect([st.uid, st.mode & 0o777]).toEqual([NOBODY, 0o700]);
   });
 
-  it('falls back when XDG_RUNTIME_DIR is relative, missing or not the caller\'s', () => {
+  it("falls back when XDG_RUNTIME_DIR is relative, missing or not the caller's", () => {
     const want = { root: `/tmp/ch-run-oci-${NOBODY}` };
     expect(asNobody({ XDG_RUNTIME_DIR: 'run/user' })).toEqual(want);
     expect(asNobody({ XDG_RUNTIME_DIR: path.join(tmp, 'nope') })).toEqual(want);
@@ -126,19 +126,20 @@ describe.runIf(isRoot)('resolveStateRoot defaults', () => {
     const planted = `/tmp/ch-run-oci-${NOBODY}`;
     fs.rmSync(planted, { recursive: true, force: true });
     fs.mkdirSync(planted, { mode: 0o700 });
-    expect(asNobody({}).error).toBe(`state root "${planted}": owned by uid 0, not by uid ${NOBODY}`);
+    // The message says what happened and the way out.
+    const hint =
+      '(made by someone else in the shared /tmp, so it is not used); set XDG_RUNTIME_DIR to a directory of your own, or pass --root DIR';
+    expect(asNobody({}).error).toBe(`state root "${planted}": owned by uid 0, not by uid ${NOBODY} ${hint}`);
     fs.rmSync(planted, { recursive: true, force: true });
     fs.symlinkSync(nobodyDir('target'), planted);
-    expect(asNobody({}).error).toBe(`state root "${planted}": is a symbolic link`);
+    expect(asNobody({}).error).toBe(`state root "${planted}": is a symbolic link ${hint}`);
     fs.rmSync(planted, { force: true });
   });
 
   it('refuses an XDG root that exists but belongs to someone else', () => {
     const xdg = nobodyDir('xdg2');
     fs.mkdirSync(`${xdg}/ch-run-oci`, { mode: 0o700 });
-    expect(asNobody({ XDG_RUNTIME_DIR: xdg }).error).toBe(
-      `state root "${xdg}/ch-run-oci": owned by uid 0, not by uid ${NOBODY}`,
-    );
+    expect(asNobody({ XDG_RUNTIME_DIR: xdg }).error).toBe(`state root "${xdg}/ch-run-oci": owned by uid 0, not by uid ${NOBODY}`);
   });
 
   it('refuses --root owned by another user, for a non-root caller too', () => {

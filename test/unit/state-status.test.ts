@@ -3,8 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveStatus, isRunning, parseProcStat, procStat, stateJson } from '../../src/state/status';
-import type { ContainerRecord } from '../../src/state/store';
+import { deriveStatus, stateJson } from '../../src/state/status';
+import { isRunning, parseProcStat, procStat } from '../../src/proc';
+import type { ContainerRecord } from '../../src/state/record';
 
 let tmp: string;
 const kids: ChildProcess[] = [];
@@ -155,7 +156,7 @@ describe('deriveStatus', () => {
 });
 
 describe('stateJson', () => {
-  it('prints the runtime-spec state with runc\'s extra fields', () => {
+  it("prints the runtime-spec state with runc's extra fields", () => {
     const out = stateJson(record({ pid: 77, annotations: { k: 'v' }, ns: { net: 'x' }, secret: 1 }), 'running');
     expect(out).toEqual({
       ociVersion: '1.0.2',

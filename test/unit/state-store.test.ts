@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateStore, type ContainerRecord } from '../../src/state/store';
+import { StateStore } from '../../src/state/store';
+import type { ContainerRecord } from '../../src/state/record';
 import { deriveStatus } from '../../src/state/status';
 import { UserError } from '../../src/errors';
 import { removeStateChild, stateChild } from '../helpers/state-build';
@@ -192,7 +193,7 @@ describe('StateStore across processes', () => {
     await exited(holder);
     expect(fs.existsSync(store.lockPath('c1'))).toBe(true); // SIGKILL gave it no chance to clean up
     const t0 = Date.now();
-    const waiter = new StateStore(root, { staleMs: 2000, waitMs: 8000 });
+    const waiter = new StateStore(root, { waitMs: 8000 });
     expect(await waiter.withLock('c1', () => 'mine')).toBe('mine');
     const waited = Date.now() - t0;
     expect(waited).toBeLessThan(5000);
@@ -212,12 +213,15 @@ describe('StateStore across processes', () => {
       const kids = Array.from({ length: 6 }, () =>
         spawn(process.execPath, [stateChild(), 'exclusive', root, 'c1', at], { stdio: ['ignore', 'pipe', 'pipe'] }),
       );
-      const outs = kids.map((k) => new Promise<string>((resolve) => {
-        let text = '';
-        k.stdout!.on('data', (d) => (text += d));
-        k.stderr!.on('data', (d) => (text += d));
-        k.on('close', () => resolve(text));
-      }));
+      const outs = kids.map(
+        (k) =>
+          new Promise<string>((resolve) => {
+            let text = '';
+            k.stdout!.on('data', (d) => (text += d));
+            k.stderr!.on('data', (d) => (text += d));
+            k.on('close', () => resolve(text));
+          }),
+      );
       const codes = await Promise.all(kids.map(exited));
       const texts = await Promise.all(outs);
       expect(codes, texts.join('')).toEqual(kids.map(() => 0));
@@ -234,7 +238,7 @@ describe('StateStore across processes', () => {
     try {
       const old = new Date(Date.now() - 60_000);
       fs.utimesSync(store.lockPath('c1'), old, old);
-      const waiter = new StateStore(root, { staleMs: 2000, waitMs: 300 });
+      const waiter = new StateStore(root, { waitMs: 300 });
       await expect(waiter.withLock('c1', () => 'mine')).rejects.toThrow(/busy: another ch-run-oci process holds/);
     } finally {
       holder.kill('SIGKILL');
@@ -253,7 +257,7 @@ describe('StateStore across processes', () => {
 });
 
 // Docker gives every runtime one state root: runc's and crun's directories sit beside ours.
-describe('other runtimes\' directories in the state root', () => {
+describe("other runtimes' directories in the state root", () => {
   it('are foreign and "do not exist"; ours without state.json (mid-create, half-deleted) are not', () => {
     fs.mkdirSync(path.join(root, 'runc1'));
     fs.writeFileSync(path.join(root, 'runc1', 'state.json'), JSON.stringify({ id: 'runc1', init_process_pid: 1, config: {} }));

@@ -60,10 +60,33 @@ const CLIENT_LINES = [
 
 // Lines yargs must read (help, errors, unusual forms).
 const DECLINED = [
-  '', '--help', 'state', 'state --help', '--version', 'state a b', 'kill a 9 x', 'delete --force true',
-  'delete --force=true x', 'create --bundle', 'create --bundle -x c1', 'create --bundle= c1', '--root x --root y state c',
-  '-f delete c', 'delete -af c', 'state -- c', 'state - c', '--log-format xml state c', 'list', 'run c', 'exec c sh',
-  '--rootless true state c', 'spec', 'state --bundle /b c', 'frobnicate c', '--criu x state c', 'state -1',
+  '',
+  '--help',
+  'state',
+  'state --help',
+  '--version',
+  'state a b',
+  'kill a 9 x',
+  'delete --force true',
+  'delete --force=true x',
+  'create --bundle',
+  'create --bundle -x c1',
+  'create --bundle= c1',
+  '--root x --root y state c',
+  '-f delete c',
+  'delete -af c',
+  'state -- c',
+  'state - c',
+  '--log-format xml state c',
+  'list',
+  'run c',
+  'exec c sh',
+  '--rootless true state c',
+  'spec',
+  'state --bundle /b c',
+  'frobnicate c',
+  '--criu x state c',
+  'state -1',
 ];
 
 describe('fast path', () => {
@@ -80,19 +103,53 @@ describe('fast path', () => {
     // noise mixed in, so both sides of the decision are exercised.
     const noise = ['true', 'false', '', '-x', '--', '--help', 'list', '--rootless', 'x=y'];
     const globalWord = fc.constantFrom(
-      '--root', '/r', '--root=/r', '--log', '/l', '--log=/l', '--log-format', 'json', '--log-format=text', '--debug',
-      '--systemd-cgroup', '--cgroup-manager', 'disabled', '--cgroup-manager=systemd',
+      '--root',
+      '/r',
+      '--root=/r',
+      '--log',
+      '/l',
+      '--log=/l',
+      '--log-format',
+      'json',
+      '--log-format=text',
+      '--debug',
+      '--systemd-cgroup',
+      '--cgroup-manager',
+      'disabled',
+      '--cgroup-manager=systemd',
     );
     const verbWord = fc.constantFrom(
-      'c1', '123', '9', 'SIGKILL', '.', '/b', '--bundle', '-b', '--bundle=/b', '--pid-file', '--console-socket',
-      '--preserve-fds', '--preserve-fds=3', '--no-pivot', '--no-new-keyring', '--force', '-f', '--all', '-a', '--debug',
-      '--root', '--log-format=json',
+      'c1',
+      '123',
+      '9',
+      'SIGKILL',
+      '.',
+      '/b',
+      '--bundle',
+      '-b',
+      '--bundle=/b',
+      '--pid-file',
+      '--console-socket',
+      '--preserve-fds',
+      '--preserve-fds=3',
+      '--no-pivot',
+      '--no-new-keyring',
+      '--force',
+      '-f',
+      '--all',
+      '-a',
+      '--debug',
+      '--root',
+      '--log-format=json',
     );
     const line = fc
       .tuple(
         fc.array(fc.oneof({ arbitrary: globalWord, weight: 9 }, { arbitrary: fc.constantFrom(...noise), weight: 1 }), { maxLength: 3 }),
         fc.constantFrom(...FAST_VERBS),
-        fc.array(fc.oneof({ arbitrary: verbWord, weight: 9 }, { arbitrary: fc.constantFrom(...noise), weight: 1 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.oneof({ arbitrary: verbWord, weight: 9 }, { arbitrary: fc.constantFrom(...noise), weight: 1 }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
       )
       .map(([pre, v, post]) => [...pre, v, ...post]);
     let taken = 0;
@@ -112,13 +169,23 @@ describe('fast path', () => {
     const maybe = (a: fc.Arbitrary<string[]>) => fc.option(a, { nil: undefined });
     // Each global option absent, before the verb or after it.
     const globals = fc.tuple(
-      ...[valued('--root', ['/r', 'state']), valued('--log', ['/l']), valued('--log-format', ['json', 'text']),
-        fc.constant<string[]>(['--debug']), fc.constant<string[]>(['--systemd-cgroup'])].map((a) => fc.tuple(maybe(a), fc.boolean())),
+      ...[
+        valued('--root', ['/r', 'state']),
+        valued('--log', ['/l']),
+        valued('--log-format', ['json', 'text']),
+        fc.constant<string[]>(['--debug']),
+        fc.constant<string[]>(['--systemd-cgroup']),
+      ].map((a) => fc.tuple(maybe(a), fc.boolean())),
     );
     const optionsOf: Record<string, fc.Arbitrary<string[]>[]> = {
-      create: [fc.oneof(valued('--bundle', ['/b', '.']), valued('-b', ['/b'])), valued('--pid-file', ['/p']),
-        valued('--console-socket', ['/s']), valued('--preserve-fds', ['0', '2', 'x']), fc.constant<string[]>(['--no-pivot']),
-        fc.constant<string[]>(['--no-new-keyring'])],
+      create: [
+        fc.oneof(valued('--bundle', ['/b', '.']), valued('-b', ['/b'])),
+        valued('--pid-file', ['/p']),
+        valued('--console-socket', ['/s']),
+        valued('--preserve-fds', ['0', '2', 'x']),
+        fc.constant<string[]>(['--no-pivot']),
+        fc.constant<string[]>(['--no-new-keyring']),
+      ],
       kill: [fc.constantFrom(['--all'], ['-a'])],
       delete: [fc.constantFrom(['--force'], ['-f'])],
     };
@@ -133,9 +200,7 @@ describe('fast path', () => {
           const pre = r.globals.filter(([g, before]) => g && before).map(([g]) => g!);
           const post = r.globals.filter(([g, before]) => g && !before).map(([g]) => g!);
           const groups = [...r.opts, ...post, ...r.words.map((w) => [w])].filter((g): g is string[] => g !== undefined);
-          return fc
-            .shuffledSubarray(groups, { minLength: groups.length })
-            .map((rest) => [...pre.flat(), verb, ...rest.flat()]);
+          return fc.shuffledSubarray(groups, { minLength: groups.length }).map((rest) => [...pre.flat(), verb, ...rest.flat()]);
         }),
     );
     let taken = 0;
@@ -146,5 +211,14 @@ describe('fast path', () => {
       { numRuns: 1500 },
     );
     expect(taken).toBeGreaterThan(300);
+    // 1,500 yargs runs: seconds on a busy 2-core machine.
+  }, 60_000);
+});
+
+describe('exec command lines', () => {
+  it('a repeatable option takes one word each time: the id and the command stay theirs', async () => {
+    const seen = (await viaYargs(['exec', '-e', 'A=1', '--env', 'B=2', 'c1', 'sh', '-c', 'echo'])) as Record<string, unknown>;
+    expect(seen.env).toEqual(['A=1', 'B=2']);
+    expect(seen.id).toBe('c1');
   });
 });

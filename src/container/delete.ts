@@ -1,0 +1,21 @@
+// delete: a stopped container is removed; a created one is killed first (it
+// never ran the user program, as in runc); a running one only with force.
+import { UserError } from '../errors';
+import type { StateStore } from '../state/store';
+import { signalContainerProcesses } from './processes';
+import { observe, requireStatus } from './transitions';
+
+export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
+  if (!store.exists(id) || store.foreign(id)) {
+    if (force) return;
+    throw new UserError(`container "${id}"`, 'does not exist');
+  }
+  await store.withLock(id, () => {
+    const { record, status } = observe(store, id);
+    if (!force) requireStatus('delete', id, status);
+    // Every process in the container's user namespace or one below it goes
+    // with it, also without a pid namespace (see processes.ts).
+    signalContainerProcesses(record, 9, { waitMs: 5_000, runnerDir: store.root });
+    store.remove(id);
+  });
+}
