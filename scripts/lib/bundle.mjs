@@ -27,7 +27,12 @@ const LAZY = [
 // opens a handful of files, so the plain fs module stands in for it.
 const ALIAS = { 'graceful-fs': 'node:fs' };
 
+// The commit --version shows (src/version.ts), given by scripts/build.
+const commit = process.env.CH_RUN_OCI_COMMIT || 'unknown';
+if (!/^[0-9a-f]{7,40}(-dirty)?$|^unknown$/.test(commit)) throw new Error(`bundle: bad CH_RUN_OCI_COMMIT ${commit}`);
+
 const common = {
+  define: { CH_RUN_OCI_COMMIT: JSON.stringify(commit) },
   bundle: true,
   platform: 'node',
   target: 'node22',

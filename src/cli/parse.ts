@@ -5,7 +5,7 @@
 import yargs from 'yargs/yargs';
 import type { Argv, ArgumentsCamelCase, Options } from 'yargs';
 import { UserError } from '../errors';
-import { VERSION, SPEC_VERSION } from '../version';
+import { versionText } from '../version';
 import { ALL_OPTIONS, GLOBAL_OPTIONS, UNSUPPORTED_VERBS, VERBS, valueWords, type Option, type Verb } from './options';
 import { configureFromArgs, verb as verbOf } from './verb';
 
@@ -112,7 +112,7 @@ export function buildCli(fullArgv: string[]): Argv {
     .demandCommand(1, 'a command is required (see --help)')
     .recommendCommands()
     .strict()
-    .version('version', 'print the version', `ch-run-oci version ${VERSION}\nspec: ${SPEC_VERSION}`)
+    .version('version', 'print the version, commit and spec version', versionText())
     .alias('version', 'v')
     .help('help')
     .alias('help', 'h')

@@ -6,7 +6,7 @@ import { signalContainerProcesses } from './processes';
 import { observe, requireStatus } from './transitions';
 
 export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
-  if (!store.exists(id)) {
+  if (!store.exists(id) || store.foreign(id)) {
     if (force) return;
     throw new UserError(`container "${id}"`, 'does not exist');
   }

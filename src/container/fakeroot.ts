@@ -12,6 +12,9 @@
 // The classic-BPF program and the supervisor's dispatch table are generated
 // here from the one table in syscalls.ts; the runner installs the bytes as
 // they are (records `seccomp HEX`, `fakeids AUDIT:NR:OP:WIDTH...`).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as log from '../log';
 import type { OciConfig } from '../spec/types';
 import type { FakerootPlan, IdPlan, IdRange, IdRule } from '../runner/plan';
@@ -184,6 +187,7 @@ export function planFakeroot(
   config: OciConfig,
   ids: Pick<IdPlan, 'uidMap' | 'gidMap'>,
   hostArch: string = process.arch,
+  enclosing: () => boolean = enclosingFakeroot,
 ): FakerootPlan | undefined {
   const mode = fakerootMode(config);
   const single = isSingleId(ids);
@@ -197,7 +201,52 @@ export function planFakeroot(
     log.debug(`fakeroot: not available on ${hostArch} (no syscall table): id-changing calls fail as the kernel says`);
     return undefined;
   }
+  // Nested (a build inside a one-id container that has our fake root): the
+  // kernel allows one listener per filter chain (EBUSY), and the enclosing
+  // filter and supervisor already answer these calls for every descendant,
+  // the new container's processes included. Rely on them.
+  if (enclosing()) {
+    log.debug('fakeroot: the enclosing fake root already answers chown, set*id and mknod here; not installed again');
+    return undefined;
+  }
   const why = mode === 'always' ? `${FAKEROOT_ANNOTATION}=always` : 'single-id user namespace';
   log.debug(`fakeroot: active (${why}): chown, set*id, setgroups and device mknod succeed without effect`);
   return { program: encodeProgram(prog), idRules: idRules(hostArch) };
+}
+
+/** An id no single-id namespace maps: a real chown to it fails with EINVAL. */
+const PROBE_UID = 0x7ffffff0;
+
+/**
+ * Whether this process runs under a fake root already (ours, one level up):
+ * a seccomp filter is installed and a chown of our own file to an id that
+ * cannot be mapped "succeeds" while the owner stays the same. A real chown
+ * (the id is mapped after all) changes the owner and says no; so does any
+ * error. Only asked when a fake root would be installed.
+ */
+export function enclosingFakeroot(): boolean {
+  let status: string;
+  try {
+    status = fs.readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return false;
+  }
+  const filters = /^Seccomp_filters:\s+(\d+)$/m.exec(status);
+  if (!filters || Number(filters[1]) === 0) return false;
+  let dir: string | undefined;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ch-run-oci-probe-'));
+    const fd = fs.openSync(path.join(dir, 'f'), 'wx', 0o600);
+    try {
+      const before = fs.fstatSync(fd).uid;
+      fs.fchownSync(fd, PROBE_UID, -1);
+      return fs.fstatSync(fd).uid === before;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -6,6 +6,10 @@ import { observe, requireStatus } from './transitions';
 
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const { record, status } = observe(store, id);
+  // With all, a stopped container is no error (runc 1.1 neither): the shim
+  // sends `kill --all ID 9` after the init of a container without its own pid
+  // namespace has exited, to reach what is left.
+  if (all && status === 'stopped') return;
   requireStatus('kill', id, status);
   if (all) return signalContainerProcesses(record, signal, { runnerDir: store.root });
   try {

@@ -86,11 +86,19 @@ export function searchPath(env: string[]): string {
   return entries.length ? entries[entries.length - 1].slice(5) : DEFAULT_PATH;
 }
 
+/** Whether env lacks a usable HOME: none, or only empty ones (runc's test is getenv("HOME") == ""). */
+export function lacksHome(env: string[]): boolean {
+  const homes = env.filter((e) => e.startsWith('HOME='));
+  return homes.length === 0 || homes[homes.length - 1] === 'HOME=';
+}
+
 /** config.process for create, or the process.json of `exec`. */
 export function planProcess(p: Process | undefined): ProcessPlan {
   if (!p) throw new UserError('process', 'is required to run a container');
   if (!p.args || p.args.length === 0) throw new UserError('process.args', 'must name the program to run');
-  const env = p.env ?? [];
+  // An empty HOME counts as none (as in runc): it makes way for the runner's.
+  const homeFromPasswd = lacksHome(p.env ?? []);
+  const env = homeFromPasswd ? (p.env ?? []).filter((e) => !e.startsWith('HOME=')) : (p.env ?? []);
   const rlimits = (p.rlimits ?? []).map((r) => {
     if (r.soft > r.hard) throw new UserError('process.rlimits', `${r.type}: soft limit above hard limit`);
     return { type: r.type, resource: rlimitNumber(r.type), soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) };
@@ -107,5 +115,6 @@ export function planProcess(p: Process | undefined): ProcessPlan {
     noNewPrivileges: p.noNewPrivileges === true,
     caps: capSets(p.capabilities),
     oomScoreAdj: p.oomScoreAdj,
+    homeFromPasswd,
   };
 }

@@ -27,7 +27,9 @@ interface Rule {
 
 export const TRANSITIONS = {
   start: { allowed: ['created'], refusal: (s) => `cannot start a container that is ${s}` },
-  kill: { allowed: ['created', 'running'], refusal: (s) => `cannot send a signal: container is not running (status ${s})` },
+  // runc's words: containerd's shim reads "container not running" (and "does
+  // not exist") as "already gone", anything else as a failed kill.
+  kill: { allowed: ['created', 'running'], refusal: (s) => `container not running (status ${s})` },
   exec: { allowed: ['created', 'running'], refusal: (s) => `cannot exec in a ${s} container` },
   // "creating" seen under the lock is a create that died half-way (create holds
   // the lock until it is done): removed like a stopped one. A created one is

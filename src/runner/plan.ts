@@ -80,6 +80,12 @@ export interface ProcessPlan {
   noNewPrivileges: boolean;
   caps: CapSets;
   oomScoreAdj?: number;
+  /**
+   * The environment has no HOME (or an empty one; ctr and Docker send none):
+   * the runner adds HOME from the container's /etc/passwd entry of the
+   * process uid, "/" without one, as runc and crun do.
+   */
+  homeFromPasswd: boolean;
 }
 
 /** A bind: a clone of a host path (recursive for rbind) attached in the rootfs. */

@@ -50,7 +50,18 @@ static rlim_t limit(const char *s) {
  * right before execve, where lowering them always works. */
 #define NOFILE_SETUP_SOFT 64
 
+/* "HOME=…" to add to the environment (the plan's `home` record), or NULL. */
+static char *home_env;
+
 void setup_process_create(const struct plan *p) {
+  /* Read now, while the runner still has the ids and the capabilities of the
+   * set-up; relative to the container's root, before any chdir. */
+  const struct rec *h = plan_find(p, "home");
+  if (h) {
+    char *home = passwd_home((uid_t)num(h->argv[0]));
+    if (!home || asprintf(&home_env, "HOME=%s", home) < 0) die(ENOMEM, "process.env", "HOME");
+    free(home);
+  }
   for (int i = 0; i < p->n; i++) {
     const struct rec *r = &p->recs[i];
     if (strcmp(r->tag, "rlimit")) continue;
@@ -215,6 +226,15 @@ void exec_container(const struct plan *p, const char *path) {
   char **argv, **envp;
   list(p, "args", &argv);
   list(p, "env", &envp);
+  if (home_env) {
+    size_t n = 0;
+    while (envp[n]) n++;
+    char **with = calloc(n + 2, sizeof *with);
+    if (!with) die(ENOMEM, "process.env", "HOME");
+    memcpy(with, envp, n * sizeof *with);
+    with[n] = home_env;
+    envp = with;
+  }
   execve(path, argv, envp);
   int err = errno;
   say(2, "ch-run-oci: exec: %s: %s\n", path, strerror(err));

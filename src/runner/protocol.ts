@@ -115,6 +115,8 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   // Built at create (errors and notes reach the caller), loaded last before execve.
   if (plan.profile) r.push(...profileRecords(plan.profile));
   if (plan.keyring !== undefined) r.push(['keyring', plan.keyring]);
+  // Looked up after pivot_root (create) or the mount-namespace join (exec): the container's own file.
+  if (p.homeFromPasswd) r.push(['home', String(plan.ids.uid)]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
 }

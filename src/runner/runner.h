@@ -47,6 +47,9 @@ void setup_process_create(const struct plan *p); /* after pivot, before the fifo
 const char *resolve_exec(const struct plan *p); /* PATH lookup inside the container */
 void exec_container(const struct plan *p, const char *path) __attribute__((noreturn));
 
+/* passwd.c: the home directory of UID in the container's /etc/passwd ("/" without one). */
+char *passwd_home(uid_t uid);
+
 /* seccomp.c: fake root. C1 forks the supervisor (`fakeids`) before joining
  * or creating namespaces; C2 keeps the socket to it across the fd cleanup and
  * installs the filter (`seccomp HEX`) after the ids are set. */

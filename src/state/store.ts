@@ -8,6 +8,7 @@ import * as log from '../log';
 import { checkId } from './id';
 import { LockBusy, acquire, holderOf } from './lock';
 import { parseRecord, placeholder, type ContainerRecord } from './record';
+import { EXEC_FIFO } from './status';
 
 export const STATE_FILE = 'state.json';
 
@@ -104,12 +105,40 @@ export class StateStore {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        if (this.exists(id)) return { ...placeholder(id), ...this.lockHolder(id) };
+        if (this.exists(id) && !holdsForeignFiles(dir)) return { ...placeholder(id), ...this.lockHolder(id) };
+        if (this.exists(id)) notOurs(dir);
         throw new UserError(`container "${id}"`, 'does not exist');
       }
       throw new UserError(`container "${id}"`, `cannot read ${file}: ${errnoText(err)}`);
     }
-    return parseRecord(id, file, text);
+    const rec = parseRecord(id, file, text);
+    if (!isOurRecord(rec)) {
+      notOurs(dir);
+      throw new UserError(`container "${id}"`, 'does not exist');
+    }
+    return rec;
+  }
+
+  /**
+   * Whether the id names another runtime's state directory. Docker gives
+   * every runtime one state root (…/runtime-runc/moby), so runc's and crun's
+   * directories sit beside ours: to every verb they are containers that do
+   * not exist, and nothing of them is touched.
+   */
+  foreign(id: string): boolean {
+    const dir = this.dir(id);
+    const file = path.join(dir, STATE_FILE);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return this.exists(id) && holdsForeignFiles(dir);
+    }
+    try {
+      return !isOurRecord(parseRecord(id, file, text));
+    } catch {
+      return false; // corrupt: ours, and reported as such by read()
+    }
   }
 
   /** Ids of all containers, sorted (lock directories and stray files are not containers). */
@@ -191,4 +220,29 @@ function syncDir(dir: string): void {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/**
+ * Our record has string bundle, rootfs and created fields; runc's state.json
+ * (id, init_process_pid, config, …) has no bundle or rootfs.
+ */
+function isOurRecord(rec: ContainerRecord): boolean {
+  return typeof rec.bundle === 'string' && typeof rec.rootfs === 'string' && typeof rec.created === 'string';
+}
+
+/**
+ * Without state.json a directory of ours holds at most the temp file of its
+ * first write, or (a delete killed half-way) the exec fifo; crun's holds
+ * `status` and `config.json`.
+ */
+function holdsForeignFiles(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).some((n) => n !== EXEC_FIFO && !/^\.state\.json\.\d+\.\d+\.tmp$/.test(n));
+  } catch {
+    return false;
+  }
+}
+
+function notOurs(dir: string): void {
+  log.debug(`${dir}: not a ch-run-oci state directory (another runtime's?); skipped`);
 }

@@ -270,7 +270,8 @@ describe('file descriptors, cwd, environment', () => {
       };
       const r = chroci(['--root', root, 'run', '--bundle', bundle, 'env'], { as, env });
       expect(r.status).toBe(0);
-      expect(r.stdout.trim().split('\n').sort()).toEqual(['ONLY=this', 'PATH=/bin']);
+      // HOME is the image's (/etc/passwd), never the caller's /root/evil.
+      expect(r.stdout.trim().split('\n').sort()).toEqual(['HOME=/root', 'ONLY=this', 'PATH=/bin']);
     });
   }
 });

@@ -24,11 +24,11 @@ describe('command line', () => {
     }
   });
 
-  it('--version and -v print the version and the spec version', () => {
+  it("--version and -v print runc's layout: version, commit (dockerd shows it), spec", () => {
     for (const flag of ['--version', '-v']) {
       const r = chroci([flag], { env: {} });
       expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(/^ch-run-oci version \d+\.\d+\.\d+\nspec: 1\.\d+\.\d+\n$/);
+      expect(r.stdout).toMatch(/^ch-run-oci version \d+\.\d+\.\d+\ncommit: ([0-9a-f]{12}(-dirty)?|unknown)\nspec: 1\.\d+\.\d+\n$/);
     }
   });
 

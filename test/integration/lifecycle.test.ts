@@ -289,7 +289,8 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
       .trim()
       .split(/ (?=[A-Z_]+=)/)
       .map((v) => v.split('=')[0]);
-    expect(names.filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n))).toEqual(['FOO', 'PATH']);
+    expect(names.filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n))).toEqual(['FOO', 'HOME', 'PATH']); // HOME from the image's /etc/passwd (the config has none, as with runc)
+    expect(env).toContain('HOME=/root');
     expect(env).toContain('FOO=bar baz');
     expect(env).not.toContain('LEAK_ME');
     // ls's own directory fd (3) is the only one beyond stdio.

@@ -154,7 +154,7 @@ describe('runner', () => {
           .slice(1)
           .filter((l) => l && !/^(PWD|SHLVL|OLDPWD)=/.test(l));
         expect(r.out.split('\n')[0]).toBe('/work/dir');
-        expect(env).toEqual(['A=1', 'B=two words', 'PATH=/bin']);
+        expect(env).toEqual(['A=1', 'B=two words', 'HOME=/root', 'PATH=/bin']); // HOME from the image's /etc/passwd
       });
 
       it('finds args[0] in the container PATH, and reports a missing one at create', () => {

@@ -76,6 +76,17 @@ describe('planFakeroot', () => {
     expect(stderr.join('')).toBe('');
   });
 
+  it('under an enclosing fake root (nested build) none is installed again, and --debug says so; it is asked only when one would be', () => {
+    const probe = vi.fn(() => true);
+    expect(planFakeroot(config(), single, 'x64', probe)).toBeUndefined();
+    expect(stderr.join('')).toMatch(/fakeroot: the enclosing fake root already answers/);
+    expect(probe).toHaveBeenCalledTimes(1);
+    planFakeroot(config(), multi, 'x64', probe);
+    planFakeroot(config('never'), single, 'x64', probe);
+    expect(probe).toHaveBeenCalledTimes(1);
+    expect(planFakeroot(config(), single, 'x64', () => false)).toBeDefined();
+  });
+
   it('an unknown host architecture: no filter, a debug note, never a guess', () => {
     expect(planFakeroot(config('always'), single, 'riscv64')).toBeUndefined();
     expect(stderr.join('')).toMatch(/fakeroot: not available on riscv64/);

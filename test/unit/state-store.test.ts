@@ -255,3 +255,25 @@ describe('StateStore across processes', () => {
     expect(JSON.parse(r.stdout).after).toBeGreaterThan(0); // proof that loading it does hook them
   });
 });
+
+// Docker gives every runtime one state root: runc's and crun's directories sit beside ours.
+describe("other runtimes' directories in the state root", () => {
+  it('are foreign and "do not exist"; ours without state.json (mid-create, half-deleted) are not', () => {
+    fs.mkdirSync(path.join(root, 'runc1'));
+    fs.writeFileSync(path.join(root, 'runc1', 'state.json'), JSON.stringify({ id: 'runc1', init_process_pid: 1, config: {} }));
+    fs.mkdirSync(path.join(root, 'crun1'));
+    fs.writeFileSync(path.join(root, 'crun1', 'status'), '{}');
+    fs.mkdirSync(path.join(root, 'claimed'));
+    fs.mkdirSync(path.join(root, 'halfgone'));
+    fs.writeFileSync(path.join(root, 'halfgone', 'exec.fifo'), '');
+    store.claim('ours');
+    store.write('ours', rec('ours', 1));
+    for (const id of ['runc1', 'crun1']) {
+      expect(store.foreign(id)).toBe(true);
+      expect(() => store.read(id)).toThrow(`container "${id}": does not exist`);
+    }
+    for (const id of ['claimed', 'halfgone', 'ours', 'missing']) expect(store.foreign(id)).toBe(false);
+    expect(store.read('claimed').pid).toBeUndefined();
+    expect(store.read('ours').n).toBe(1);
+  });
+});
