@@ -115,6 +115,8 @@ export interface MountContext {
   devices?: DeviceLookup;
   /** Which devices the container may open (linux.resources.devices); default: none but the ones it asks for. */
   devicePolicy?: DevicePolicy;
+  /** false (ch-run-oci.proc=fresh): no bind of the caller's /proc where a fresh proc is refused. */
+  procFallback?: boolean;
 }
 
 /**
@@ -184,11 +186,21 @@ export function planMount(m: Mount, index: number, ctx: MountContext): BindStep 
     return bindStep(path.resolve(ctx.bundle, m.source), dest, o, ctx);
   }
   switch (type) {
-    case 'proc':
-      if (ctx.created.has('pid')) return freshStep('proc', dest, 'proc', o);
+    case 'proc': {
+      const callerProc = bindStep('/proc', dest, { ...o, recursive: true }, ctx, 0, 'dir');
+      if (ctx.created.has('pid')) {
+        // The kernel refuses a fresh proc (EPERM) when the caller's own /proc
+        // has overmounts it may not see through (the masks of an enclosing
+        // container: a build inside a CI container). Then, unless the config
+        // says ch-run-oci.proc=fresh, the caller's /proc is bound instead:
+        // only where the fresh one was refused (the runner notes it).
+        const fresh = freshStep('proc', dest, 'proc', o);
+        return ctx.procFallback === false ? fresh : { ...fresh, fallback: callerProc };
+      }
       // A fresh proc needs a pid namespace owned by our user namespace.
       log.debug(`${field}: no new pid namespace, binding the host's /proc`);
-      return bindStep('/proc', dest, { ...o, recursive: true }, ctx, 0, 'dir');
+      return callerProc;
+    }
     case 'sysfs': {
       // The kernel refuses a fresh sysfs unless the network namespace is owned by
       // our user namespace (a joined or the host's is not): bind the host's /sys,

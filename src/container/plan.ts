@@ -3,7 +3,7 @@
 // The config has met the policy table (spec/policy.ts) before: what it refuses
 // never reaches here, so the planners assume it.
 import type { NamespaceType, OciConfig } from '../spec/types';
-import { ALWAYS_NEW_NAMESPACES } from '../spec/policy';
+import { ALWAYS_NEW_NAMESPACES, PROC_DIRECTIVE } from '../spec/policy';
 import { CLONE, type Join, type Plan } from '../runner/plan';
 import { planIds, type CallerIds } from './idmap';
 import { MS } from '../spec/mount-options';
@@ -56,6 +56,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     joined: new Set<string>(joins.map((j) => j.type)),
     gidMap: ids.gidMap,
     devicePolicy,
+    procFallback: config.annotations?.[PROC_DIRECTIVE] !== 'fresh',
   };
   const planned = planMounts(config, mountCtx);
   const premadeSysfs = sysfsAttrs(planned, mountCtx);

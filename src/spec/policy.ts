@@ -42,7 +42,9 @@ export const DIRECTIVE_PREFIX = 'ch-run-oci.';
 /** Known directives and the values each takes. */
 export const DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
   'ch-run-oci.fakeroot': ['auto', 'always', 'never'],
+  'ch-run-oci.proc': ['auto', 'fresh'],
 };
+export const PROC_DIRECTIVE = 'ch-run-oci.proc';
 /** Annotation prefixes that ask another runtime for behaviour ch-run-oci cannot give. */
 export const FOREIGN_DIRECTIVE_PREFIXES: readonly string[] = ['run.oci.'];
 /** crun's directives that ch-run-oci honours too (podman sends them). */
@@ -201,6 +203,17 @@ export const POLICY: readonly PolicyEntry[] = [
     fate: 'error',
     note: 'must be "auto", "always" or "never"',
     find: (c) => annotationKeys(c, (k, v) => k === 'ch-run-oci.fakeroot' && !DIRECTIVES[k].includes(v)),
+  },
+  {
+    path: `/annotations/${PROC_DIRECTIVE}`,
+    fate: 'supported',
+    note: 'directive: where a fresh proc is refused (EPERM: the caller\'s own /proc has locked overmounts, e.g. the masks of an enclosing container, as in a build inside a CI container), "auto" (default) binds the caller\'s /proc instead, with a --debug note: the container then sees the caller\'s processes and, for those of its own uid, their /proc files; "fresh" refuses instead',
+  },
+  {
+    path: `/annotations/${PROC_DIRECTIVE} (other values)`,
+    fate: 'error',
+    note: 'must be "auto" or "fresh"',
+    find: (c) => annotationKeys(c, (k, v) => k === PROC_DIRECTIVE && !DIRECTIVES[k].includes(v)),
   },
   {
     path: '/annotations/ch-run-oci.*',
