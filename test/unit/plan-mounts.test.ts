@@ -105,6 +105,13 @@ describe('planMount', () => {
       recursive: true,
       nofollow: true,
     });
+    // Where the fresh one is refused (an enclosing container's masks): the caller's /proc, unless ch-run-oci.proc=fresh.
+    expect(planMount({ destination: '/proc', type: 'proc', source: 'proc' }, 0, allNs)).toMatchObject({
+      fallback: { op: 'bind', source: '/proc', recursive: true },
+    });
+    expect(
+      (planMount({ destination: '/proc', type: 'proc', source: 'proc' }, 0, { ...allNs, procFallback: false }) as FsStep).fallback,
+    ).toBeUndefined();
   });
   it('sysfs: a fresh one falls back to the read-only rbind when the kernel says EPERM', () => {
     const s = planMount({ destination: '/sys', type: 'sysfs', source: 'sysfs' }, 0, allNs) as FsStep;
