@@ -43,12 +43,15 @@ export const GLOBAL_OPTIONS: readonly Option[] = [
   { name: 'log', kind: 'value', describe: 'also append messages to this file' },
   { name: 'log-format', kind: 'value', choices: ['text', 'json'], describe: 'format of --log lines' },
   { name: 'debug', kind: 'flag', describe: 'show debug notes (ignored fields, steps) and stack traces' },
-  { name: 'systemd-cgroup', kind: 'flag', ignored: true, describe: 'accepted for runc compatibility; ignored (no cgroups)' },
+  {
+    name: 'systemd-cgroup',
+    kind: 'flag',
+    describe: 'linux.cgroupsPath is slice:prefix:name; no systemd is called: the cgroup is made where systemd would put it',
+  },
   {
     name: 'cgroup-manager',
     kind: 'value',
-    ignored: true,
-    describe: 'accepted for crun compatibility (podman passes it with --cgroups=disabled); ignored (no cgroups)',
+    describe: 'cgroupfs (default), systemd (= --systemd-cgroup) or disabled (no cgroup; limits are refused), as crun',
   },
   { name: 'rootless', kind: 'value', optionalValue: true, describe: 'accepted for runc compatibility (true|false|auto); always rootless' },
   { name: 'criu', kind: 'value', ignored: true, hidden: true, describe: 'accepted for runc compatibility; ignored' },
@@ -81,6 +84,30 @@ const FORMAT: Option = {
   default: 'table',
   describe: 'output format',
 };
+
+/** update's flags (runc's). All take a value; --resources overrides them. */
+const UPDATE_FLAGS: readonly Option[] = (
+  [
+    ['blkio-weight', 'block IO weight, 10 to 1000'],
+    ['cpu-period', 'CPU CFS period (microseconds)'],
+    ['cpu-quota', 'CPU CFS quota per period (microseconds; -1: none)'],
+    ['cpu-burst', 'CPU CFS burst (microseconds)'],
+    ['cpu-share', 'CPU shares (relative weight)'],
+    ['cpu-rt-period', 'CPU real-time period (microseconds)'],
+    ['cpu-rt-runtime', 'CPU real-time runtime per period (microseconds)'],
+    ['cpu-idle', '1: SCHED_IDLE for the cgroup, 0: normal'],
+    ['cpuset-cpus', 'CPUs to use (0-3,5)'],
+    ['cpuset-mems', 'memory nodes to use'],
+    ['memory', 'memory limit (bytes, or 512m, 1g; -1: none)'],
+    ['memory-reservation', 'memory soft limit'],
+    ['memory-swap', 'memory + swap limit (-1: unlimited swap)'],
+    ['pids-limit', 'maximum number of processes (-1: none)'],
+    ['kernel-memory', 'obsolete; ignored', true],
+    ['kernel-memory-tcp', 'obsolete; ignored', true],
+    ['l3-cache-schema', 'Intel RDT (not supported: an error)', true],
+    ['mem-bw-schema', 'Intel RDT (not supported: an error)', true],
+  ] as [string, string, boolean?][]
+).map(([name, describe, hidden]) => ({ name, kind: 'value' as const, describe, hidden }));
 
 export const VERBS: readonly Verb[] = [
   {
@@ -134,6 +161,45 @@ export const VERBS: readonly Verb[] = [
     options: [{ name: 'force', kind: 'flag', alias: 'f', describe: 'kill a running container first; no error if it does not exist' }],
     fast: true,
     run: async (a, g) => (await import('../commands/delete')).remove(a, g),
+  },
+  {
+    name: 'pause',
+    describe: "freeze every process of a container (its cgroup's freezer)",
+    positionals: [ID],
+    options: [],
+    run: async (a, g) => (await import('../commands/pause')).pause(a, g),
+  },
+  {
+    name: 'resume',
+    describe: 'thaw a paused container',
+    positionals: [ID],
+    options: [],
+    run: async (a, g) => (await import('../commands/resume')).resume(a, g),
+  },
+  {
+    name: 'update',
+    describe: "change a running container's cgroup limits",
+    positionals: [ID],
+    options: [
+      {
+        name: 'resources',
+        kind: 'value',
+        alias: 'r',
+        describe: 'JSON file with linux.resources fields to change (- for standard input); the other flags are then ignored',
+      },
+      ...UPDATE_FLAGS,
+    ],
+    run: async (a, g) => (await import('../commands/update')).update(a, g),
+  },
+  {
+    name: 'events',
+    describe: "print a container's resource usage as runc's JSON events",
+    positionals: [ID],
+    options: [
+      { name: 'stats', kind: 'flag', describe: 'print one stats event and exit' },
+      { name: 'interval', kind: 'value', default: '5s', describe: 'time between stats events (a Go duration: 5s, 500ms)' },
+    ],
+    run: async (a, g) => (await import('../commands/events')).events(a, g),
   },
   {
     name: 'list',
@@ -197,7 +263,7 @@ export const VERBS: readonly Verb[] = [
       { name: 'console-socket', kind: 'value', describe: 'terminal socket (not supported: an error)' },
       { name: 'process-label', kind: 'value', ignored: true, describe: 'accepted; no LSM labels are set' },
       { name: 'apparmor', kind: 'value', ignored: true, describe: 'accepted; no AppArmor profile is set' },
-      { name: 'cgroup', kind: 'value', ignored: true, describe: 'accepted; no cgroups are used' },
+      { name: 'cgroup', kind: 'value', ignored: true, describe: "accepted and ignored: the process joins the container's cgroups" },
     ],
     run: async (a, g) => (await import('../commands/exec')).exec(a, g),
   },
@@ -205,12 +271,8 @@ export const VERBS: readonly Verb[] = [
 
 /** runc verbs ch-run-oci does not have: each answers "not supported" in one line. */
 export const UNSUPPORTED_VERBS: Readonly<Record<string, string>> = {
-  pause: 'pause a container',
-  resume: 'resume a paused container',
   checkpoint: 'checkpoint a running container',
   restore: 'restore a checkpointed container',
-  update: 'update container resource constraints',
-  events: 'display container events',
 };
 
 /** Every spelling (--name, -alias) of an option that takes the next word as its value. */

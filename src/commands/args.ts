@@ -2,6 +2,7 @@
 import { UserError } from '../errors';
 import { checkId } from '../state/id';
 import type { CreateOptions } from '../container/create';
+import type { ManagerChoice } from '../cgroups/paths';
 
 export function containerId(a: Record<string, unknown>): string {
   if (a.id === undefined || a.id === '') {
@@ -26,6 +27,7 @@ export function createOptions(a: Record<string, unknown>, wait: boolean): Create
     consoleSocket: noTerminal(a),
     preserveFds: preserveFds(a),
     noPivot: Boolean(a.noPivot),
+    cgroupManager: cgroupManagerOf(a),
     noNewKeyring: Boolean(a.noNewKeyring),
     wait,
   };
@@ -33,4 +35,13 @@ export function createOptions(a: Record<string, unknown>, wait: boolean): Create
 
 export function noTerminal(a: Record<string, unknown>): string | undefined {
   return a.consoleSocket === undefined ? undefined : String(a.consoleSocket);
+}
+
+/** --systemd-cgroup / --cgroup-manager (crun's values: cgroupfs, systemd, disabled). */
+export function cgroupManagerOf(a: Record<string, unknown>): ManagerChoice {
+  const m = a.cgroupManager === undefined ? undefined : String(a.cgroupManager);
+  if (m !== undefined && m !== 'cgroupfs' && m !== 'systemd' && m !== 'disabled') {
+    throw new UserError(`--cgroup-manager "${m}"`, 'must be cgroupfs, systemd or disabled');
+  }
+  return m ?? (a.systemdCgroup ? 'systemd' : 'cgroupfs');
 }

@@ -7,5 +7,5 @@ import { parseSignal } from '../container/signals';
 export async function kill(a: Record<string, unknown>, g: GlobalOptions): Promise<void> {
   const id = containerId(a);
   const signal = parseSignal(a.signal as string | undefined);
-  killContainer(openStore(g), id, signal, Boolean(a.all));
+  await killContainer(openStore(g), id, signal, Boolean(a.all));
 }

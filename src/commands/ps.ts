@@ -4,13 +4,15 @@ import { openStore } from './global';
 import { containerId } from './args';
 import { observe } from '../container/transitions';
 import { containerProcesses } from '../container/processes';
+import { allProcesses } from '../container/cgroup';
 import { formatTable } from './list';
 
 /** ps: the container's processes (host pids), as a table or a JSON array of pids. */
 export async function ps(a: Record<string, unknown>, g: GlobalOptions): Promise<void> {
   const store = openStore(g);
   const { record } = observe(store, containerId(a));
-  const pids = containerProcesses(record, store.root);
+  // With a cgroup, also what is in it (processes that outlived the init).
+  const pids = record.cgroup ? allProcesses(record, store.root) : containerProcesses(record, store.root);
   if (a.format === 'json') {
     process.stdout.write(JSON.stringify(pids) + '\n');
     return;

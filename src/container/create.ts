@@ -1,7 +1,9 @@
 // create (runtime-spec runtime.md, runc's create/start contract): everything
 // is set up; the user program waits on the exec fifo for start. The state
 // directory is the only truth; a failed create leaves nothing behind.
+import type { ManagerChoice } from '../cgroups/paths';
 import { UserError } from '../errors';
+import { debug } from '../log';
 import type { ContainerRecord } from '../state/record';
 import { pidStartTime, procStat } from '../proc';
 import type { StateStore } from '../state/store';
@@ -21,6 +23,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   /** --no-new-keyring: keep the caller's session keyring instead of one named after the id. */
   noNewKeyring?: boolean;
+  /** --systemd-cgroup / --cgroup-manager (default cgroupfs). */
+  cgroupManager?: ManagerChoice;
 }
 
 export interface Created {
@@ -32,11 +36,13 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
   // Loaded here, not at the top: only create/run need the validators and the runner.
   const { prepareBundle, planContainer } = await import('./prepare');
   const { launchRunner } = await import('../runner/launch');
+  const { createCgroup } = await import('./cgroup');
 
   const prepared = prepareBundle(o.bundle, { consoleSocket: o.consoleSocket });
   const { bundle, config, rootfs } = prepared;
   const dir = store.claim(o.id);
   let pid: number | undefined;
+  let cgroup: { remove(): void } | undefined;
   try {
     return await store.withLock(o.id, async () => {
       const record: ContainerRecord = {
@@ -58,13 +64,19 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         creatorPid: process.pid,
         creatorStartTime: pidStartTime(process.pid),
       };
-      store.write(o.id, record);
+      // The first write of the record: the cgroup is made (and recorded) before
+      // the runner starts, whose C1 joins it first thing.
+      const cg = (cgroup = createCgroup(config, { id: o.id, stateRoot: store.root, manager: o.cgroupManager ?? 'cgroupfs' }, record, () =>
+        store.write(o.id, record),
+      ));
       const plan = planContainer(prepared, {
         stateDir: dir,
         wait: o.wait,
         preserveFds: o.preserveFds,
         noPivot: o.noPivot,
         keyring: record.keyring,
+        cgroup: cg.view,
+        cgroupProcs: cg.procs,
       });
       const launched = await launchRunner(plan, {
         runnerDir: store.root,
@@ -78,6 +90,8 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
           record.pidStartTime = stat.startTime;
           record.ns = { user: userNs === undefined ? '' : `user:[${userNs}]` };
           store.write(o.id, record);
+          // Still in its set-up, before the exec fifo: limits hold before the program runs.
+          cg.admit(p);
         },
       });
       pid = launched.pid;
@@ -85,8 +99,16 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
       return launched;
     });
   } catch (err) {
-    // A failed create leaves nothing behind: no process, no state directory.
+    // A failed create leaves nothing behind: no process, no cgroup, no state directory.
     if (pid !== undefined) killQuietly(pid, 'SIGKILL');
+    try {
+      cgroup?.remove();
+    } catch (e) {
+      // A process stuck in the kernel keeps its cgroup busy: the state stays
+      // (status stopped) so that delete --force can remove the cgroup later.
+      debug(`create failed; ${(e as Error).message}; delete --force removes it`);
+      throw err;
+    }
     store.remove(o.id);
     throw err;
   }

@@ -10,12 +10,16 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     if (force) return;
     throw new UserError(`container "${id}"`, 'does not exist');
   }
-  await store.withLock(id, () => {
+  await store.withLock(id, async () => {
     const { record, status } = observe(store, id);
     if (!force) requireStatus('delete', id, status);
     // Every process in the container's user namespace or one below it goes
-    // with it, also without a pid namespace (see processes.ts).
+    // with it, also without a pid namespace (see processes.ts); and its
+    // cgroup, with whatever is still in it (processes that outlived the init).
+    // If the cgroup cannot go (a process stuck in the kernel), the state stays
+    // so that a later delete --force can finish the job.
     signalContainerProcesses(record, 9, { waitMs: 5_000, runnerDir: store.root });
+    if (record.cgroup) (await import('./cgroup')).removeContainerCgroup(record);
     store.remove(id);
   });
 }

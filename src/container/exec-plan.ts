@@ -68,6 +68,8 @@ export interface ExecContext {
   seccomp?: Seccomp;
   /** The container's session keyring, joined by name (undefined: the caller's is kept). */
   keyring?: string;
+  /** The container's cgroup.procs files: the process joins its cgroups (its limits; kill --all finds it). */
+  cgroupProcs?: string[];
   /** Wait for the process and report its status (exec without --detach). */
   wait: boolean;
   preserveFds: number;
@@ -96,6 +98,7 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
     kind: 'exec',
     wait: ctx.wait,
     preserveFds: ctx.preserveFds,
+    cgroupProcs: ctx.cgroupProcs,
     joins,
     ids: { uid, gid, groups },
     process,

@@ -20,10 +20,13 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   const { record, status } = observe(store, id);
   requireStatus('exec', id, status);
   const view = readContainerView(record.pid!);
+  // The process joins the container's cgroups (its limits, and kill --all finds it).
+  const cgroupProcs = record.cgroup ? (await import('../cgroups/manager')).procsFiles(record.cgroup) : undefined;
   const plan = buildExecPlan(proc, view, {
     annotations: record.annotations,
     seccomp: record.seccomp as Seccomp | undefined,
     keyring: record.keyring,
+    cgroupProcs,
     wait: !o.detach,
     preserveFds: o.preserveFds,
   });

@@ -4,8 +4,13 @@ import type { StateStore } from '../state/store';
 import { signalContainerProcesses } from './processes';
 import { observe, requireStatus } from './transitions';
 
-export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
+/**
+ * With all, a container with a cgroup is signalled through it: every process
+ * in it, also once the init is gone (no pid namespace) — as runc does.
+ */
+export async function killContainer(store: StateStore, id: string, signal: number, all: boolean): Promise<void> {
   const { record, status } = observe(store, id);
+  if (all && record.cgroup) return (await import('./cgroup')).signalContainer(record, signal);
   // With all, a stopped container is no error (runc 1.1 neither): the shim
   // sends `kill --all ID 9` after the init of a container without its own pid
   // namespace has exited, to reach what is left.

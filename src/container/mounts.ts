@@ -7,6 +7,7 @@ import { UserError } from '../errors';
 import * as log from '../log';
 import type { Mount, OciConfig } from '../spec/types';
 import { BIND_WORDS, FLAG_WORDS, MS, PROPAGATION } from '../spec/mount-options';
+import { cgroupMountSteps, type CgroupView } from '../cgroups/view';
 import type { BindStep, FsStep, IdRange, MountStep } from '../runner/plan';
 import { covers } from './idmap';
 import {
@@ -117,6 +118,8 @@ export interface MountContext {
   devicePolicy?: DevicePolicy;
   /** false (ch-run-oci.proc=fresh): no bind of the caller's /proc where a fresh proc is refused. */
   procFallback?: boolean;
+  /** What the container's cgroup mount shows (see cgroups/view.ts). */
+  cgroup?: CgroupView;
 }
 
 /**
@@ -174,8 +177,8 @@ function freshStep(source: string, dest: string, fstype: string, o: ParsedOption
 
 const LOCKDOWN = ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC;
 
-/** One config mount → zero or one step. */
-export function planMount(m: Mount, index: number, ctx: MountContext): BindStep | FsStep | null {
+/** One config mount → zero or one step (a cgroup mount: several). */
+export function planMount(m: Mount, index: number, ctx: MountContext): BindStep | FsStep | MountStep[] | null {
   const dest = containerPath(m.destination);
   const o = parseOptions(m.options);
   const type = m.type ?? '';
@@ -222,9 +225,13 @@ export function planMount(m: Mount, index: number, ctx: MountContext): BindStep 
       return null;
     case 'cgroup':
     case 'cgroup2':
-      // A fresh cgroup mount needs a cgroup namespace and delegation we do not
-      // manage: the host's hierarchy, read-only, shows the container its limits.
-      return bindStep('/sys/fs/cgroup', dest, { ...o, recursive: true }, ctx, LOCKDOWN, 'dir');
+      // The container's own cgroups, read-only (see cgroups/view.ts).
+      return cgroupMountSteps(dest, ctx.cgroup, ctx.created.has('cgroup'), {
+        attrs: flagsToAttrs(o.flags),
+        propagation: o.propagation,
+        rdonly: ATTR.RDONLY,
+        lockdown: LOCKDOWN,
+      });
     case 'devpts':
       return freshStep(m.source || 'devpts', dest, 'devpts', o, devptsData(o.data, ctx.gidMap, field));
     case '':
@@ -293,9 +300,10 @@ export function planMounts(config: OciConfig, ctx: MountContext): MountStep[] {
   const steps: MountStep[] = [];
   let devicesDone = false;
   (config.mounts ?? []).forEach((m, i) => {
-    const s = planMount(m, i, ctx);
-    if (s) steps.push(s);
-    if (s && s.dest === '/dev') {
+    const p = planMount(m, i, ctx);
+    const s = Array.isArray(p) ? p[0] : p;
+    if (p) steps.push(...[p].flat());
+    if (s && (s.op === 'bind' || s.op === 'fs') && s.dest === '/dev') {
       steps.push(...deviceSteps(config, ctx.devices));
       devicesDone = true;
     }

@@ -13,6 +13,7 @@ import { planProcess } from './process';
 import { planFakeroot } from './fakeroot';
 import { planProfile } from './profile';
 import { planSysctls } from './sysctl';
+import type { CgroupView } from '../cgroups/view';
 
 export interface PlanContext {
   bundle: string;
@@ -29,6 +30,10 @@ export interface PlanContext {
   noPivot?: boolean;
   /** Session keyring to join (the container id); undefined keeps the caller's (--no-new-keyring). */
   keyring?: string;
+  /** The container's cgroups, for its cgroup mount (see cgroups/view.ts). */
+  cgroup?: CgroupView;
+  /** cgroup.procs of each of the container's cgroups: the runner joins them first. */
+  cgroupProcs?: string[];
 }
 
 /** Which namespaces to join and which to create; user and mount are always new (policy refuses joining them). */
@@ -57,6 +62,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     gidMap: ids.gidMap,
     devicePolicy,
     procFallback: config.annotations?.[PROC_DIRECTIVE] !== 'fresh',
+    cgroup: ctx.cgroup,
   };
   const planned = planMounts(config, mountCtx);
   const premadeSysfs = sysfsAttrs(planned, mountCtx);
@@ -77,6 +83,7 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     stateDir: ctx.stateDir,
     wait: ctx.wait,
     preserveFds: ctx.preserveFds,
+    cgroupProcs: ctx.cgroupProcs,
     joins,
     created,
     ids,

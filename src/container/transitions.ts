@@ -27,16 +27,21 @@ interface Rule {
 
 export const TRANSITIONS = {
   start: { allowed: ['created'], refusal: (s) => `cannot start a container that is ${s}` },
+  // runc: pause a created or running container, resume a paused one, update any live one.
+  pause: { allowed: ['created', 'running'], refusal: (s) => `cannot pause a container that is ${s}` },
+  resume: { allowed: ['paused'], refusal: (s) => `cannot resume a container that is ${s}` },
+  update: { allowed: ['created', 'running', 'paused'], refusal: (s) => `cannot update a container that is ${s}` },
   // runc's words: containerd's shim reads "container not running" (and "does
   // not exist") as "already gone", anything else as a failed kill.
-  kill: { allowed: ['created', 'running'], refusal: (s) => `container not running (status ${s})` },
+  // A paused container takes signals (they are delivered when it thaws), as in runc.
+  kill: { allowed: ['created', 'running', 'paused'], refusal: (s) => `container not running (status ${s})` },
   exec: { allowed: ['created', 'running'], refusal: (s) => `cannot exec in a ${s} container` },
   // "creating" seen under the lock is a create that died half-way (create holds
   // the lock until it is done): removed like a stopped one. A created one is
   // killed first: it never ran the user program (as in runc).
   delete: {
     allowed: ['stopped', 'created', 'creating'],
-    refusal: () => 'cannot delete a running container (stop it first or use --force)',
+    refusal: (s) => `cannot delete a ${s} container (stop it first or use --force)`,
   },
 } as const satisfies Record<string, Rule>;
 

@@ -111,6 +111,9 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   /* Fake root's supervisor: forked here, while we are still in the caller's
    * namespaces (see seccomp.c). */
   start_fakeroot_supervisor(p);
+  /* Into the container's cgroups before any namespace: a cgroup namespace
+   * made below is rooted there, and everything forked later is in them. */
+  join_cgroups(p);
 
   /* Namespaces given by path are joined while we are still in the caller's
    * user namespace, which owns them (podman's netns). For `exec` the plan

@@ -211,6 +211,8 @@ export interface Plan {
   wait: boolean;
   /** fds 3..3+preserveFds-1 reach the container. */
   preserveFds: number;
+  /** cgroup.procs files the runner writes itself into before anything else (src/runner/cgroup.c). */
+  cgroupProcs?: string[];
   /** Joined by path, before our user namespace exists. */
   joins: Join[];
   /** Created together with (and owned by) the new user namespace. */
@@ -247,6 +249,8 @@ export interface ExecPlan {
   kind: 'exec';
   wait: boolean;
   preserveFds: number;
+  /** The container's cgroup.procs files: the process joins its cgroups first. */
+  cgroupProcs?: string[];
   joins: Join[];
   ids: { uid: number; gid: number; groups: number[] | null };
   process: ProcessPlan;

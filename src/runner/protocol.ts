@@ -36,6 +36,7 @@ function createRecords(plan: Plan): PlanRecord[] {
   ];
   if (plan.wait) r.push(['wait']);
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
+  if (plan.cgroupProcs?.length) r.push(['cgroup', ...plan.cgroupProcs]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.premadeSysfs !== undefined) r.push(['premade-sysfs', String(plan.premadeSysfs)]);
   r.push(...sysctlRecords(plan.sysctls, 'joined'));
@@ -93,6 +94,7 @@ function execRecords(plan: ExecPlan): PlanRecord[] {
   const r: PlanRecord[] = [['v', PROTOCOL_VERSION]];
   if (plan.wait) r.push(['wait']);
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
+  if (plan.cgroupProcs?.length) r.push(['cgroup', ...plan.cgroupProcs]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
   r.push(...processRecords(plan));

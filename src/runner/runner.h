@@ -74,6 +74,9 @@ int procs_main(int argc, char **argv);
 /* keyring.c: the session keyring named by a `keyring NAME` record. */
 void join_keyring(const struct plan *p);
 
+/* cgroup.c: C1 joins the container's cgroups (`cgroup FILE…`) first. */
+void join_cgroups(const struct plan *p);
+
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
   int sync_r, sync_w; /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */

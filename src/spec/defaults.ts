@@ -5,7 +5,9 @@
 //   privilege); without --rootless it carries no mappings, so the runtime maps
 //   whoever runs the bundle (all ids for root, the caller's own id otherwise),
 //   and devpts gets no gid=5 (unmapped for an ordinary user);
-// - no terminal (not supported), no cgroup mount and no resources (no cgroups).
+// - no terminal (not supported), no cgroup mount and no resources (runc has a
+//   cgroup mount and a deny-all devices rule; without them the same bundle runs
+//   for root and for users who can write no cgroup).
 // --rootless follows runc's rootless layout: no network namespace (a new one
 // would have no connectivity), /sys as a read-only rbind of the host's (sysfs
 // can only be mounted by the owner of the network namespace).

@@ -29,7 +29,9 @@ export function featuresDocument(opts: FeaturesOptions = {}): Record<string, unk
     linux: {
       namespaces: [...CREATABLE_NAMESPACES],
       capabilities: [...KNOWN_CAPABILITIES],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      // cgroupfs on v1, v2 and hybrid hosts (src/cgroups); --systemd-cgroup paths are
+      // converted to cgroupfs ones, systemd itself is never asked: no systemd support.
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: {
         enabled: !unsupported('/linux/seccomp'),
         actions: Object.keys(SECCOMP_ACTIONS),

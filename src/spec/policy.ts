@@ -108,7 +108,7 @@ function mountMappings(field: 'uidMappings' | 'gidMappings'): Finder {
 }
 
 const NO_LSM = 'ch-run-oci sets no LSM labels or profiles (loading policy needs privilege); the host policy applies';
-const NO_CGROUPS = 'no cgroups: an unprivileged runtime has no cgroup to limit; the caller may confine the runtime itself';
+const NO_KMEM = 'kernel memory limits are gone from current kernels (runc ignores them too)';
 
 // --- the table ----------------------------------------------------------------
 
@@ -260,20 +260,70 @@ export const POLICY: readonly PolicyEntry[] = [
     fate: 'supported',
     note: "bound from a host node of the same type and number (the same path, else one found in /dev), since nodes cannot be made without privilege; fileMode, uid and gid stay the host node's; the standard set (null, zero, full, random, urandom, tty) is always there",
   },
-  { path: '/linux/cgroupsPath', fate: 'ignored', note: NO_CGROUPS, find: used('/linux/cgroupsPath') },
   {
-    path: '/linux/resources/devices',
+    path: '/linux/cgroupsPath',
     fate: 'supported',
-    note: 'enforced without a device cgroup: the rootfs and every directory bind are mounted nodev unless the rules allow every device (read as the device cgroup does: deny by default, the last matching rule decides); the device nodes the config names (linux.devices, and binds of a single node) open',
+    note: "runc's rules: absolute from each hierarchy's root; relative under the caller's cgroup (on pure v2 under its parent); absent: ch-run-oci-HASH-ID under the caller's cgroup; an error where it cannot be created (see CGROUPS)",
   },
   {
     path: '/linux/resources',
+    fate: 'supported',
+    note: "written to the container's cgroup (v1, v2, hybrid) before the program runs, with runc's v1 to v2 conversions; where no cgroup can be written (an unprivileged caller on v1, v2 without delegation) any limit is an error, as with rootless runc (see CGROUPS)",
+  },
+  {
+    path: '/linux/resources/devices',
+    fate: 'supported',
+    note: 'root on v1: also written to the devices controller; everywhere enforced by construction (read as the device cgroup does: deny by default, the last matching rule decides): the rootfs and every directory bind are mounted nodev unless the rules allow every device, and only the device nodes the config names (linux.devices, binds of a single node) open',
+  },
+  {
+    path: '/linux/resources/memory',
+    fate: 'supported',
+    note: 'limit, reservation, swap (memory+swap; v2: memory.swap.max = swap - limit), checkBeforeUpdate; swappiness and disableOOMKiller on v1 only (an error on v2, which has neither)',
+  },
+  { path: '/linux/resources/memory/kernel', fate: 'ignored', note: NO_KMEM, find: used('/linux/resources/memory/kernel') },
+  { path: '/linux/resources/memory/kernelTCP', fate: 'ignored', note: NO_KMEM, find: used('/linux/resources/memory/kernelTCP') },
+  {
+    path: '/linux/resources/memory/useHierarchy',
     fate: 'ignored',
-    note: NO_CGROUPS,
-    find: (c) =>
-      Object.keys(c.linux?.resources ?? {})
-        .filter((k) => k !== 'devices')
-        .map((k) => `/linux/resources/${escapeKey(k)}`),
+    note: 'memory accounting is always hierarchical on current kernels',
+    find: used('/linux/resources/memory/useHierarchy'),
+  },
+  {
+    path: '/linux/resources/cpu',
+    fate: 'supported',
+    note: "shares (v2: cpu.weight by runc's curve), quota, period, burst, idle, cpus, mems; realtimeRuntime and realtimePeriod on v1 only (an error on v2)",
+  },
+  { path: '/linux/resources/pids', fate: 'supported', note: 'pids.max; 0 is the strictest limit (1), negative is unlimited (as runc)' },
+  {
+    path: '/linux/resources/blockIO',
+    fate: 'supported',
+    note: "weight (v2: io.weight by runc's conversion, or io.bfq.weight), per-device weights (v2: BFQ only), bps/iops throttles; leafWeight on v1 only",
+  },
+  {
+    path: '/linux/resources/hugepageLimits',
+    fate: 'supported',
+    note: 'hugetlb limits per page size (and their reservation limits where the kernel has them)',
+  },
+  {
+    path: '/linux/resources/network',
+    fate: 'supported',
+    note: 'net_cls classid and net_prio priorities, v1 only (an error on v2 and where the controller is not mounted)',
+  },
+  { path: '/linux/resources/rdma', fate: 'supported', note: 'rdma.max per device' },
+  {
+    path: '/linux/resources/unified',
+    fate: 'supported',
+    note: "v2 only (an error on v1 and hybrid hosts): each key names a file of the container's cgroup; files that move, kill or freeze processes are refused",
+  },
+  {
+    path: '--systemd-cgroup',
+    fate: 'supported',
+    note: 'cgroupsPath is slice:prefix:name; ch-run-oci has no D-Bus client, so it makes the cgroup systemd would give the unit (/SLICE/prefix-name.scope) directly; systemd unit properties are not set',
+  },
+  {
+    path: '--cgroup-manager',
+    fate: 'supported',
+    note: 'cgroupfs (default), systemd (as --systemd-cgroup), disabled (no cgroup: any limit is an error)',
   },
   { path: '/linux/intelRdt', fate: 'error', note: 'Intel RDT is not supported', find: used('/linux/intelRdt') },
   {

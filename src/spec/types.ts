@@ -111,6 +111,54 @@ export interface TimeOffset {
   nanosecs?: number;
 }
 
+/** linux.resources (config-linux.md "Control groups"); numbers as JSON.parse gives them. */
+export interface LinuxResources {
+  devices?: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
+  memory?: {
+    limit?: number;
+    reservation?: number;
+    swap?: number;
+    kernel?: number;
+    kernelTCP?: number;
+    swappiness?: number;
+    disableOOMKiller?: boolean;
+    useHierarchy?: boolean;
+    checkBeforeUpdate?: boolean;
+  };
+  cpu?: {
+    shares?: number;
+    quota?: number;
+    burst?: number;
+    period?: number;
+    realtimeRuntime?: number;
+    realtimePeriod?: number;
+    cpus?: string;
+    mems?: string;
+    idle?: number;
+  };
+  pids?: { limit?: number };
+  blockIO?: {
+    weight?: number;
+    leafWeight?: number;
+    weightDevice?: { major: number; minor: number; weight?: number; leafWeight?: number }[];
+    throttleReadBpsDevice?: ThrottleDevice[];
+    throttleWriteBpsDevice?: ThrottleDevice[];
+    throttleReadIOPSDevice?: ThrottleDevice[];
+    throttleWriteIOPSDevice?: ThrottleDevice[];
+  };
+  hugepageLimits?: { pageSize: string; limit: number }[];
+  network?: { classID?: number; priorities?: { name: string; priority: number }[] };
+  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
+  unified?: Record<string, string>;
+  [unknown: string]: unknown;
+}
+
+export interface ThrottleDevice {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
 export interface Linux {
   namespaces?: LinuxNamespace[];
   uidMappings?: IdMapping[];
@@ -118,8 +166,8 @@ export interface Linux {
   timeOffsets?: { boottime?: TimeOffset; monotonic?: TimeOffset };
   devices?: LinuxDevice[];
   cgroupsPath?: string;
-  /** cgroup limits: validated, then ignored (see policy.ts). */
-  resources?: Record<string, unknown>;
+  /** cgroup limits: applied by src/cgroups (see policy.ts for what applies where). */
+  resources?: LinuxResources;
   intelRdt?: Record<string, unknown>;
   sysctl?: Record<string, string>;
   seccomp?: Seccomp;

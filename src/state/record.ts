@@ -1,5 +1,6 @@
 // The record `create` keeps in <root>/<id>/state.json, and how it is read back.
 import { UserError } from '../errors';
+import type { CgroupRecord } from '../cgroups/manager';
 
 /** What `create` records. Free to grow: extra fields are kept as written. */
 export interface ContainerRecord {
@@ -27,6 +28,8 @@ export interface ContainerRecord {
   ns?: Record<string, string>;
   /** The session keyring the container joined (its id), absent with --no-new-keyring. */
   keyring?: string;
+  /** The container's cgroups, recorded by create as they are made (see src/cgroups/manager.ts). */
+  cgroup?: CgroupRecord;
   [extra: string]: unknown;
 }
 

@@ -144,6 +144,21 @@ const FLAGS = [
   '--=',
   '--no-force',
   '--force=maybe',
+  '--memory',
+  '--memory=64m',
+  '--memory=-5',
+  '--memory=1e99',
+  '--pids-limit=x',
+  '--pids-limit=3',
+  '--cpu-quota=-1',
+  '--cpu-share=99999999999999999999',
+  '--resources',
+  '-r',
+  '--resources=-',
+  '--stats',
+  '--interval=0s',
+  '--interval=1x',
+  '--l3-cache-schema=L3:0=f',
 ];
 
 type Token = { kind: 'id' | 'signal' | 'flag' | 'path' | 'word'; value: string };

@@ -11,10 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXE, SHARED, makeBundle, testUser, type As } from '../helpers/runtime';
 import { LONG, PARALLEL, figure, hardenDir, pool, rootLeftovers, runCase, stepProblems, summarize, type Step } from '../helpers/fuzz';
 import { adaptConfig, applyMutations, caseArb, writeBundle, type ConfigCase, type Json } from '../helpers/fuzz-config';
+import { defaultLeftovers, leftUnder, removeParent } from '../helpers/cgroups';
 
 const CASES = Number(process.env.CHROCI_HARDEN_CASES ?? (LONG ? 1000 : 150));
 const SEED = Number(process.env.CHROCI_HARDEN_SEED ?? Date.now() % 1_000_000);
 const CONFIGS = path.join(SHARED, 'configs');
+/** Relative: under our own cgroup. */
+const CGROUP_PARENT = `chroci-fuzz-${process.pid}`;
 
 let work: string;
 const rootfs: Record<As, string> = { root: '', user: '' };
@@ -51,6 +54,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
+  removeParent(CGROUP_PARENT);
   if (work)
     execFileSync('rm', [
       '-rf',
@@ -82,6 +86,9 @@ async function runOne(c: ConfigCase, i: number): Promise<Outcome> {
   const base = bases[c.base];
   const config = JSON.parse(JSON.stringify(base.config));
   if (c.file === 'rootfs-absolute') config.root.path = rootfs[c.as];
+  // A cgroupsPath of the case's own (podman's configs name /libpod_parent/…):
+  // cases run side by side and must not share a cgroup.
+  if (typeof config.linux?.cgroupsPath === 'string') config.linux.cgroupsPath = `${CGROUP_PARENT}/case${i}`;
   const { text, touched, what } = applyMutations(config, c.mutations);
   const caseDir = path.join(work, `case${i}`);
   fs.mkdirSync(caseDir, { mode: 0o755 });
@@ -120,6 +127,8 @@ async function runOne(c: ConfigCase, i: number): Promise<Outcome> {
     problems.push(`state after create: ${r.steps[1].stdout.slice(0, 200)}`);
   const left = rootLeftovers(root);
   if (left.length) problems.push(`state root not empty: ${left.join(' ')}`);
+  const cgroups = [...defaultLeftovers(root), ...leftUnder(CGROUP_PARENT).filter((d) => d.endsWith(`/case${i}`))];
+  if (cgroups.length) problems.push(`cgroups left: ${cgroups.join(' ')}`);
   if (r.leftover.length) problems.push(`processes left: ${r.leftover.join(' | ')}`);
   execFileSync('rm', ['-rf', caseDir]);
   return { what: label, problems, created, namedExactly };

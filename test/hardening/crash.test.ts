@@ -1,7 +1,7 @@
 // Crashes and recovery: `create` SIGKILLed at random points (before and after
 // the state dir, before and after the runner reports, before the pid file),
 // then `state`, `list` and `delete --force` must make sense of what is left,
-// and no container process may outlive it unrecorded. Also: a container that
+// and no container process (nor its cgroup) may outlive it unrecorded. Also: a container that
 // died unobserved, a reused pid, and readers racing writers of state.json.
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXE, REPO, chroci, makeBundle, testUser, type As } from '../helpers/runtime';
 import { LONG, PARALLEL, figure, hardenDir, pool, rootLeftovers, runCase, stepProblems, summarize } from '../helpers/fuzz';
+import { defaultLeftovers } from '../helpers/cgroups';
 import { StateStore } from '../../src/state/store';
 import type { ContainerRecord } from '../../src/state/record';
 
@@ -122,6 +123,9 @@ describe('SIGKILL during create', () => {
         if (del.code !== 0) problems.push(`delete --force: ${del.status} ${del.stderr.trim()}`);
         const left = rootLeftovers(root);
         if (left.length) problems.push(`state root not empty: ${left.join(' ')}`);
+        // The container's cgroup (root: the default one, under ours) goes with delete --force too.
+        const cgroups = defaultLeftovers(root);
+        if (cgroups.length) problems.push(`cgroups left: ${cgroups.join(' ')}`);
         if (r.leftover.length) problems.push(`processes left: ${r.leftover.join(' | ')}`);
         return { what: `#${i} ${as} kill after ${killMs.toFixed(0)} ms (${create.status}, ${phase})`, problems };
       },

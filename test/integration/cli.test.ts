@@ -32,8 +32,12 @@ describe('command line', () => {
     }
   });
 
-  it.each(['pause', 'resume', 'checkpoint', 'restore', 'update', 'events'])('%s is a clear one-line error', (verb) => {
+  it.each(['checkpoint', 'restore'])('%s is a clear one-line error', (verb) => {
     oneLineError(chroci([verb, 'x']), new RegExp(`${verb}: not supported`));
+  });
+
+  it.each(['pause', 'resume', 'update', 'events'])('%s of a missing container says it does not exist', (verb) => {
+    oneLineError(chroci(['--root', scratch('root'), verb, 'nosuch']), /container "nosuch": does not exist/);
   });
 
   it('an unknown verb or flag is a one-line error', () => {

@@ -1,6 +1,6 @@
 // The source's structure, checked: no import (static, dynamic or type-only)
 // runs in a circle, and every import goes down the layers the data flows
-// through: cli → commands → container → spec / state → runner, with the
+// through: cli → commands → container → spec / state → cgroups → runner, with the
 // shared leaves (errors, log, the OCI types…) below them all.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +14,7 @@ function rank(file: string): number {
   if (rel === 'main.ts' || rel === 'boot.ts') return 6;
   if (rel === 'spec/types.ts' || rel.startsWith('spec/generated/')) return 0;
   const top = rel.includes('/') ? rel.split('/')[0] : '';
-  return { cli: 5, commands: 4, container: 3, spec: 2, state: 2, runner: 1, '': 0 }[top] ?? -1;
+  return { cli: 5, commands: 4, container: 3, spec: 2, state: 2, cgroups: 1.5, runner: 1, '': 0 }[top] ?? -1;
 }
 
 function sources(dir: string): string[] {

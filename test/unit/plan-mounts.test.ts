@@ -134,14 +134,11 @@ describe('planMount', () => {
     });
     expect(planMount({ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' }, 0, minimal)).toBeNull();
   });
-  it('cgroup and cgroup2: read-only rbind of the host hierarchy', () => {
+  it('cgroup and cgroup2 without a cgroup view: read-only rbind of the host hierarchy (see test/unit/cgroups-view.test.ts)', () => {
     for (const type of ['cgroup', 'cgroup2'])
-      expect(planMount({ destination: '/sys/fs/cgroup', type, source: type }, 0, allNs)).toMatchObject({
-        source: '/sys/fs/cgroup',
-        recursive: true,
-        attrs: ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC,
-        nofollow: true,
-      });
+      expect(planMount({ destination: '/sys/fs/cgroup', type, source: type }, 0, allNs)).toMatchObject([
+        { source: '/sys/fs/cgroup', recursive: true, attrs: ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC, nofollow: true },
+      ]);
   });
   it('devpts: new instance, gid= dropped when unmapped, and not nodev (it holds the ptys)', () => {
     const s = planMount({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'mode=0620', 'gid=5'] }, 0, allNs);

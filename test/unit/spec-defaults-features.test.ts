@@ -102,7 +102,7 @@ describe('featuresDocument', () => {
     expect(linux.selinux.enabled).toBe(false);
     expect(linux.intelRdt.enabled).toBe(false);
     expect(linux.mountExtensions.idmap.enabled).toBe(false);
-    expect(Object.values(linux.cgroup)).toEqual([false, false, false, false, false]);
+    expect(linux.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
     expect(linux.capabilities).toContain('CAP_SYS_ADMIN');
     expect(doc.mountOptions).toEqual(expect.arrayContaining(['ro', 'nosuid', 'rbind', 'rprivate']));
     expect((doc.annotations as Record<string, string>)['ch-run-oci.version']).toBe('0.1.0');

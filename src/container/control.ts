@@ -1,0 +1,54 @@
+// The verbs that need the container's cgroup: pause and resume (the
+// freezer), update (new limits), events (usage). runc's rules for which
+// status each accepts.
+import { UserError } from '../errors';
+import type { LinuxResources } from '../spec/types';
+import type { ContainerRecord } from '../state/record';
+import type { StateStore } from '../state/store';
+import { freeze, thaw, updateResources } from '../cgroups/manager';
+import { cgroupStats, oomKills } from '../cgroups/stats';
+import { observe, requireStatus } from './transitions';
+
+function needCgroup(record: ContainerRecord, verb: string): NonNullable<ContainerRecord['cgroup']> {
+  if (!record.cgroup)
+    throw new UserError(
+      `container "${record.id}"`,
+      `cannot ${verb}: the container runs without a cgroup of its own (none could be created)`,
+    );
+  return record.cgroup;
+}
+
+/** pause: freeze a created or running container (runc allows both). */
+export async function pauseContainer(store: StateStore, id: string): Promise<void> {
+  await store.withLock(id, () => {
+    const { record, status } = observe(store, id);
+    requireStatus('pause', id, status);
+    freeze(needCgroup(record, 'pause'));
+  });
+}
+
+export async function resumeContainer(store: StateStore, id: string): Promise<void> {
+  await store.withLock(id, () => {
+    const { record, status } = observe(store, id);
+    requireStatus('resume', id, status);
+    thaw(needCgroup(record, 'resume'));
+  });
+}
+
+/** update: new limits for a live container; recorded so that the next update merges into them. */
+export async function updateContainer(store: StateStore, id: string, patch: LinuxResources): Promise<void> {
+  await store.withLock(id, () => {
+    const { record, status } = observe(store, id);
+    requireStatus('update', id, status);
+    const cg = needCgroup(record, 'update resources');
+    cg.resources = updateResources(cg, patch);
+    store.write(id, record);
+  });
+}
+
+/** events: runc's "stats" event data, and the OOM kill count (for "oom" events). */
+export function containerStats(store: StateStore, id: string): { status: string; stats?: Record<string, unknown>; ooms: bigint } {
+  const { record, status } = observe(store, id);
+  if (!record.cgroup) return { status, ooms: 0n };
+  return { status, stats: cgroupStats(record.cgroup), ooms: oomKills(record.cgroup) };
+}
