@@ -192,6 +192,8 @@ int main(int argc, char **argv) {
       char *end;
       c2 = (pid_t)strtol(line + 4, &end, 10);
       if (*end == ' ') snprintf(userns, sizeof userns, " %s", end + 1);
+      /* Before C2 runs anything of the container (it waits for "go"). */
+      apply_sched(&p, c2);
       /* At once, not with "ok": a C2 stopped (SIGSTOP) before its PDEATHSIG
        * was set outlives us, and the caller must then kill it by pid. */
       say(report_fd, "pid %d\n", c2);
