@@ -56,7 +56,13 @@ void apply_sched(const struct plan *p, pid_t pid) {
       .sched_util_min = 0,
       .sched_util_max = 1024,
     };
-    if (syscall(SYS_sched_setattr, pid, &a, 0) < 0) die(errno, "process.scheduler", "sched_setattr %s", s->argv[7]);
+    if (syscall(SYS_sched_setattr, pid, &a, 0) < 0) {
+      int err = errno;
+      /* The kernel says EPERM for both missing causes of a real-time policy. */
+      if (err == EPERM && a.sched_policy != 0 && a.sched_policy != 3 && a.sched_policy != 5)
+        die(err, "process.scheduler", "sched_setattr %s (needs CAP_SYS_NICE on the host and, under a cpu controller with real-time groups, linux.resources.cpu.realtimeRuntime)", s->argv[7]);
+      die(err, "process.scheduler", "sched_setattr %s", s->argv[7]);
+    }
     note("process.scheduler: %s set", s->argv[7]);
   }
   const struct rec *io = plan_find(p, "ioprio");
@@ -81,7 +87,7 @@ void apply_cpus(const struct plan *p, const char *tag) {
   for (int i = 0; i < r->argc; i++) CPU_SET_S((size_t)num(r->argv[i]), size, set);
   if (sched_setaffinity(0, size, set) < 0) die(errno, field, "sched_setaffinity");
   CPU_FREE(set);
-  note("%s: set", field);
+  note("%s: %d CPUs set", field, r->argc);
 }
 
 /* Bits up to MAX_NODES (src/container/sched.ts). */
