@@ -85,7 +85,7 @@ describe('featuresDocument', () => {
     expect(doc.ociVersionMin).toBe('1.0.0');
     expect(doc.hooks).toEqual([]);
     expect(linux.namespaces).toEqual(expect.arrayContaining(['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup']));
-    expect(linux.namespaces).not.toContain('time');
+    expect(linux.namespaces).toContain('time');
     expect(linux.seccomp.enabled).toBe(true);
     expect(linux.seccomp.actions).toContain('SCMP_ACT_ERRNO');
     expect(linux.seccomp.actions).not.toContain('SCMP_ACT_NOTIFY');
