@@ -124,7 +124,14 @@ export function planScheduler(s: Process['scheduler']): SchedulerPlan | undefine
       if (v !== '0') throw new UserError(`${f}.${k}`, 'only for SCHED_DEADLINE');
     }
   }
-  const text = [s.policy, s.policy === 'SCHED_DEADLINE' ? `runtime ${runtime} deadline ${deadline} period ${period}` : realtime ? `priority ${priority}` : `nice ${nice}`]
+  const text = [
+    s.policy,
+    s.policy === 'SCHED_DEADLINE'
+      ? `runtime ${runtime} deadline ${deadline} period ${period}`
+      : realtime
+        ? `priority ${priority}`
+        : `nice ${nice}`,
+  ]
     .concat(s.flags?.length ? [s.flags.join('|')] : [])
     .join(' ');
   return { policy, flags, nice, priority, runtime, deadline, period, text };
@@ -186,7 +193,8 @@ export function timeOffsetsText(offsets: Linux['timeOffsets']): string | undefin
   if (!offsets) return undefined;
   const lines: string[] = [];
   for (const key of Object.keys(offsets)) {
-    if (!(TIME_CLOCKS as readonly string[]).includes(key)) throw new UserError(`linux.timeOffsets.${key}`, 'unknown clock (monotonic or boottime)');
+    if (!(TIME_CLOCKS as readonly string[]).includes(key))
+      throw new UserError(`linux.timeOffsets.${key}`, 'unknown clock (monotonic or boottime)');
   }
   for (const clock of TIME_CLOCKS) {
     const o: TimeOffset | undefined = offsets[clock];

@@ -6,8 +6,9 @@
  * a lower nice value and IOPRIO_CLASS_RT need CAP_SYS_NICE in the initial user
  * namespace, which no process inside the container's user namespace ever has,
  * also when root created it: so R sets the scheduler and the I/O priority of C2
- * by pid, with the caller's own privilege, before C2 runs anything of the
- * container. An unprivileged caller can do what the kernel lets any process do
+ * by pid, with the caller's own privilege, once the caller said "go" (it has
+ * written the cgroup limits then, real-time runtime included) and before C2
+ * runs anything of the container. An unprivileged caller can do what the kernel lets any process do
  * to its own (a higher nice, SCHED_BATCH, SCHED_IDLE, best-effort or idle I/O);
  * the kernel's refusal of the rest fails create naming the field. The memory
  * policy and the affinity belong to the calling thread only: each process sets
@@ -60,7 +61,10 @@ void apply_sched(const struct plan *p, pid_t pid) {
       int err = errno;
       /* The kernel says EPERM for both missing causes of a real-time policy. */
       if (err == EPERM && a.sched_policy != 0 && a.sched_policy != 3 && a.sched_policy != 5)
-        die(err, "process.scheduler", "sched_setattr %s (needs CAP_SYS_NICE on the host and, under a cpu controller with real-time groups, linux.resources.cpu.realtimeRuntime)", s->argv[7]);
+        die(err, "process.scheduler",
+            "sched_setattr %s (needs CAP_SYS_NICE on the host and, under a cpu controller with real-time groups, "
+            "linux.resources.cpu.realtimeRuntime)",
+            s->argv[7]);
       die(err, "process.scheduler", "sched_setattr %s", s->argv[7]);
     }
     note("process.scheduler: %s set", s->argv[7]);

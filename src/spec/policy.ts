@@ -170,7 +170,7 @@ export const POLICY: readonly PolicyEntry[] = [
   {
     path: '/process/ioPriority',
     fate: 'supported',
-    note: "ioprio_set(2) of the container process, made like the scheduler; IOPRIO_CLASS_RT needs CAP_SYS_NICE on the host (an error otherwise); also for exec",
+    note: 'ioprio_set(2) of the container process, made like the scheduler; IOPRIO_CLASS_RT needs CAP_SYS_NICE on the host (an error otherwise); also for exec',
   },
   {
     path: '/process/execCPUAffinity',
@@ -265,7 +265,7 @@ export const POLICY: readonly PolicyEntry[] = [
   {
     path: '/linux/timeOffsets (without a new time namespace)',
     fate: 'error',
-    note: "offsets need a new time namespace (linux.namespaces type time without a path: a joined one has its offsets already)",
+    note: 'offsets need a new time namespace (linux.namespaces type time without a path: a joined one has its offsets already)',
     find: (c) => (createsNamespace(c, 'time') ? [] : used('/linux/timeOffsets')(c, {})),
   },
   {

@@ -10,7 +10,10 @@ import { chroci, scratch, makeBundle, type As } from '../helpers/runtime';
 
 /** Fields of /proc/PID/stat by their man-page number (1-based), past the command name. */
 function statFields(line: string): Record<number, string> {
-  const rest = line.slice(line.lastIndexOf(')') + 2).trim().split(' ');
+  const rest = line
+    .slice(line.lastIndexOf(')') + 2)
+    .trim()
+    .split(' ');
   const out: Record<number, string> = {};
   rest.forEach((v, i) => (out[i + 3] = v));
   return out;
@@ -35,14 +38,11 @@ describe.each<As>(['root', 'user'])('scheduling and time as %s', (as) => {
 
   it('a time namespace with offsets: /proc/uptime shifted by boottime, its own /proc/self/ns/time', () => {
     const before = hostUptime();
-    const r = run(
-      (c) => {
-        c.process.args = ['sh', '-c', 'cat /proc/uptime; readlink /proc/self/ns/time'];
-        c.linux.namespaces.push({ type: 'time' });
-        c.linux.timeOffsets = { boottime: { secs: 86400 }, monotonic: { secs: 3600, nanosecs: 5 } };
-      },
-      '--debug',
-    );
+    const r = run((c) => {
+      c.process.args = ['sh', '-c', 'cat /proc/uptime; readlink /proc/self/ns/time'];
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { boottime: { secs: 86400 }, monotonic: { secs: 3600, nanosecs: 5 } };
+    }, '--debug');
     const after = hostUptime();
     expect(r.status).toBe(0);
     const [uptime, ns] = r.stdout.trim().split('\n');
@@ -82,14 +82,11 @@ describe.each<As>(['root', 'user'])('scheduling and time as %s', (as) => {
   });
 
   it('SCHED_BATCH with a higher nice and best-effort I/O priority 6, in /proc/self/stat and ionice', () => {
-    const r = run(
-      (c) => {
-        c.process.args = ['sh', '-c', 'cat /proc/self/stat; busybox ionice -p $$'];
-        c.process.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
-        c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
-      },
-      '--debug',
-    );
+    const r = run((c) => {
+      c.process.args = ['sh', '-c', 'cat /proc/self/stat; busybox ionice -p $$'];
+      c.process.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
+      c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
+    }, '--debug');
     expect(r.status).toBe(0);
     const [stat, ionice] = r.stdout.trim().split('\n');
     const f = statFields(stat);
@@ -117,7 +114,8 @@ describe.each<As>(['root', 'user'])('scheduling and time as %s', (as) => {
       c.process.args = ['sh', '-c', 'cat /proc/self/stat; busybox ionice -p $$'];
       c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10 };
       c.process.ioPriority = { class: 'IOPRIO_CLASS_RT', priority: 2 };
-      if (rtGroups && as === 'root') c.linux.resources = { ...c.linux.resources, cpu: { realtimeRuntime: 100000, realtimePeriod: 1000000 } };
+      if (rtGroups && as === 'root')
+        c.linux.resources = { ...c.linux.resources, cpu: { realtimeRuntime: 100000, realtimePeriod: 1000000 } };
     });
     if (as === 'root') {
       expect(r.stderr).toBe('');
@@ -130,7 +128,9 @@ describe.each<As>(['root', 'user'])('scheduling and time as %s', (as) => {
     } else {
       expect(r.status).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(/^ch-run-oci: process.scheduler: sched_setattr SCHED_FIFO priority 10 \([^\n]*\): operation not permitted\n$/);
+      expect(r.stderr).toMatch(
+        /^ch-run-oci: process.scheduler: sched_setattr SCHED_FIFO priority 10 \([^\n]*\): operation not permitted\n$/,
+      );
     }
   });
 
@@ -157,7 +157,10 @@ describe.each<As>(['root', 'user'])('scheduling and time as %s', (as) => {
 
   it('values out of range: one line naming the field, before anything runs', () => {
     const bad: [(c: any) => void, string][] = [
-      [(c) => (c.process.scheduler = { policy: 'SCHED_OTHER', nice: 40 }), 'ch-run-oci: process.scheduler.nice: 40 is out of range (-20 to 19)\n'],
+      [
+        (c) => (c.process.scheduler = { policy: 'SCHED_OTHER', nice: 40 }),
+        'ch-run-oci: process.scheduler.nice: 40 is out of range (-20 to 19)\n',
+      ],
       [(c) => (c.process.scheduler = { policy: 'SCHED_ISO' }), 'ch-run-oci: process.scheduler.policy: SCHED_ISO is not a Linux policy\n'],
       [
         (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 9 }),
@@ -209,7 +212,9 @@ describe.each<As>(['root', 'user'])('scheduling and time as %s', (as) => {
     it.runIf(twoCpus)("execCPUAffinity: the exec'd process runs on the final CPUs, the container's own is left alone", () => {
       const created = start((c) => (c.process.execCPUAffinity = { initial: '0', final: '1' }));
       try {
-        expect(created.stderr).toContain("debug: ignoring /process/execCPUAffinity: the runtime-spec makes it not applicable to the container's init process");
+        expect(created.stderr).toContain(
+          "debug: ignoring /process/execCPUAffinity: the runtime-spec makes it not applicable to the container's init process",
+        );
         const r = rt('--debug', 'exec', id, 'sh', '-c', 'grep Cpus_allowed_list /proc/self/status; grep Cpus_allowed_list /proc/1/status');
         expect(r.status).toBe(0);
         const all = fs.readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s*(\S+)/)![1];
@@ -230,7 +235,13 @@ describe.each<As>(['root', 'user'])('scheduling and time as %s', (as) => {
         if (numa) c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
       });
       try {
-        const r = rt('exec', id, 'sh', '-c', 'cat /proc/uptime; readlink /proc/self/ns/time; readlink /proc/1/ns/time; cat /proc/self/stat; busybox ionice -p $$; grep -c " bind:0" /proc/self/numa_maps || true');
+        const r = rt(
+          'exec',
+          id,
+          'sh',
+          '-c',
+          'cat /proc/uptime; readlink /proc/self/ns/time; readlink /proc/1/ns/time; cat /proc/self/stat; busybox ionice -p $$; grep -c " bind:0" /proc/self/numa_maps || true',
+        );
         expect(r.stderr).toBe('');
         expect(r.status).toBe(0);
         const [uptime, ns, ns1, stat, ionice, bound] = r.stdout.trim().split('\n');

@@ -40,15 +40,25 @@ describe('parseIdList', () => {
     ['8192', 'out of range'],
     ['0-100000', 'out of range'],
   ])('refuses %j', (text, why) => {
-    expect(err(() => parseIdList(text, 'process.execCPUAffinity.final', MAX_CPUS))).toMatch(new RegExp(`^process.execCPUAffinity.final: .*${why}`));
+    expect(err(() => parseIdList(text, 'process.execCPUAffinity.final', MAX_CPUS))).toMatch(
+      new RegExp(`^process.execCPUAffinity.final: .*${why}`),
+    );
   });
 });
 
 describe('planScheduler', () => {
   it('turns names into numbers', () => {
-    expect(planScheduler({ policy: 'SCHED_BATCH', nice: 5 })).toMatchObject({ policy: 3, nice: 5, priority: 0, flags: 0, text: 'SCHED_BATCH nice 5' });
+    expect(planScheduler({ policy: 'SCHED_BATCH', nice: 5 })).toMatchObject({
+      policy: 3,
+      nice: 5,
+      priority: 0,
+      flags: 0,
+      text: 'SCHED_BATCH nice 5',
+    });
     expect(planScheduler({ policy: 'SCHED_IDLE' })).toMatchObject({ policy: 5, nice: 0 });
-    expect(planScheduler({ policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_KEEP_PARAMS'] })).toMatchObject({
+    expect(
+      planScheduler({ policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_KEEP_PARAMS'] }),
+    ).toMatchObject({
       policy: 1,
       priority: 10,
       flags: 0x11,
@@ -88,8 +98,12 @@ describe('planIoPriority', () => {
   });
   it('refuses unknown classes and levels out of range', () => {
     expect(err(() => planIoPriority({ class: 'IOPRIO_CLASS_NONE' }))).toBe('process.ioPriority.class: unknown class IOPRIO_CLASS_NONE');
-    expect(err(() => planIoPriority({ class: 'IOPRIO_CLASS_BE', priority: 8 }))).toBe('process.ioPriority.priority: 8 is out of range (0 to 7)');
-    expect(err(() => planIoPriority({ class: 'IOPRIO_CLASS_BE', priority: -1 }))).toBe('process.ioPriority.priority: -1 is out of range (0 to 7)');
+    expect(err(() => planIoPriority({ class: 'IOPRIO_CLASS_BE', priority: 8 }))).toBe(
+      'process.ioPriority.priority: 8 is out of range (0 to 7)',
+    );
+    expect(err(() => planIoPriority({ class: 'IOPRIO_CLASS_BE', priority: -1 }))).toBe(
+      'process.ioPriority.priority: -1 is out of range (0 to 7)',
+    );
   });
 });
 
@@ -141,9 +155,13 @@ describe('timeOffsetsText', () => {
     expect(timeOffsetsText(undefined)).toBeUndefined();
   });
   it('names the field of a bad value', () => {
-    expect(err(() => timeOffsetsText({ boottime: { nanosecs: 1e9 } }))).toBe('linux.timeOffsets.boottime.nanosecs: 1000000000 is out of range (0 to 999999999)');
+    expect(err(() => timeOffsetsText({ boottime: { nanosecs: 1e9 } }))).toBe(
+      'linux.timeOffsets.boottime.nanosecs: 1000000000 is out of range (0 to 999999999)',
+    );
     expect(err(() => timeOffsetsText({ boottime: { secs: 1.5 } }))).toBe('linux.timeOffsets.boottime.secs: 1.5 is not an integer');
-    expect(err(() => timeOffsetsText({ realtime: { secs: 1 } } as never))).toBe('linux.timeOffsets.realtime: unknown clock (monotonic or boottime)');
+    expect(err(() => timeOffsetsText({ realtime: { secs: 1 } } as never))).toBe(
+      'linux.timeOffsets.realtime: unknown clock (monotonic or boottime)',
+    );
   });
 });
 
