@@ -68,6 +68,22 @@ describe('encodePlan', () => {
     expect(readByRunner(encodePlan(plan))).toEqual(recs);
     expect(recs.find((r) => r[0] === 'args')).toEqual(['args', 'sh', '-c', 'echo "a\nb"', '']);
   });
+  it("the runner's parser reads the scheduling, memory policy and time offset records as written", () => {
+    const sched = {
+      ...config,
+      process: { ...config.process, scheduler: { policy: 'SCHED_BATCH', nice: 2 }, ioPriority: { class: 'IOPRIO_CLASS_IDLE' } },
+      linux: {
+        namespaces: [{ type: 'time' }],
+        timeOffsets: { monotonic: { secs: -3 }, boottime: { secs: 9, nanosecs: 1 } },
+        memoryPolicy: { mode: 'MPOL_INTERLEAVE', nodes: '0-2' },
+      },
+    } as unknown as OciConfig;
+    const p = buildPlan(sched, { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', caller, wait: false, preserveFds: 0 });
+    const recs = planRecords(p);
+    expect(readByRunner(encodePlan(p))).toEqual(recs);
+    expect(recs).toContainEqual(['timens', 'monotonic -3 0\nboottime 9 1\n']);
+    expect(recs).toContainEqual(['mempolicy', '3', 'MPOL_INTERLEAVE nodes 0-2', '0', '1', '2']);
+  });
   it('the runner refuses a plan of another protocol version or a cut one', () => {
     expect(() => readByRunner(encodeRecords([['v', '1'], ['wait']]))).toThrow(/refused/);
     expect(() => readByRunner(encodePlan(plan).subarray(0, 40))).toThrow(/refused/);
