@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..');
-export const EXE = process.env.CH_RUN_OCI_EXE ?? path.join(REPO, 'dist', 'ch-run-oci');
-/** shared/ sits beside the repository (in CI too: a fresh clone with shared/ next to it). */
-export const SHARED = path.resolve(REPO, '..', 'shared');
+import { BUILT, REPO, SHARED, asIds } from './repo';
+
+export { REPO, SHARED };
+export const EXE = process.env.CH_RUN_OCI_EXE ?? BUILT;
 export const TEST_USER = 'chroci-test';
 
 export type As = 'root' | 'user';
@@ -52,10 +52,7 @@ export interface RunOptions {
 
 /** Wrap argv so it runs as the test user, with a clean environment. */
 export function asArgv(as: As, argv: string[], env: Record<string, string>): string[] {
-  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  if (as === 'root') return ['env', '-i', ...envArgs, ...argv];
-  const u = testUser();
-  return ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', '--', 'env', '-i', ...envArgs, ...argv];
+  return asIds(as === 'root' ? null : testUser(), argv, env);
 }
 
 export function defaultEnv(as: As): Record<string, string> {
@@ -96,10 +93,17 @@ export function chroci(args: string[], o: RunOptions = {}): SpawnSyncReturns<str
   return spawnCaptured(asArgv(as, [EXE, ...args], o.env ?? defaultEnv(as)), o);
 }
 
-/** A busybox bundle made by scripts/mkbundle, owned by the side that runs it. */
+/** A busybox bundle made by scripts/mkbundle in DIR (root's config, or with `rootless` the rootless one). */
+export function bundleAt(dir: string, o: { rootless?: boolean } = {}): string {
+  execFileSync('bash', [path.join(REPO, 'scripts', 'mkbundle'), dir, ...(o.rootless ? ['--rootless'] : [])], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return dir;
+}
+
+/** A busybox bundle in a scratch directory, EDIT applied to its config, owned by the side that runs it. */
 export function makeBundle(as: As, edit?: (config: any) => void): string {
-  const dir = scratch(as, 'chroci-bundle-');
-  execFileSync('bash', [path.join(REPO, 'scripts', 'mkbundle'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const dir = bundleAt(scratch(as, 'chroci-bundle-'));
   if (edit) {
     const file = path.join(dir, 'config.json');
     const config = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -115,8 +119,12 @@ export async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A live process: present in /proc and not a zombie. */
