@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..');
+import { asIds, resolveRuntime } from '../helpers/repo';
 
 /** The runtime: env RUNTIME, a path or a name looked up in PATH; default the built executable. */
 export const RUNTIME = resolveRuntime(process.env.RUNTIME);
@@ -17,16 +17,6 @@ export const DEBIAN = 'localhost/chroci-debian';
 /** root, a user with /etc/subuid ranges, a user without. */
 export type Who = 'root' | 'chroci-sub' | 'chroci-test';
 export const WHO: Who[] = ['root', 'chroci-sub', 'chroci-test'];
-
-function resolveRuntime(value: string | undefined): string {
-  if (!value) return path.join(REPO, 'dist', 'ch-run-oci');
-  if (value.includes('/')) return path.resolve(value);
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = path.join(dir, value);
-    if (fs.existsSync(p)) return p;
-  }
-  throw new Error(`RUNTIME=${value}: not found in PATH`);
-}
 
 export interface Ids {
   uid: number;
@@ -59,16 +49,9 @@ export function envFor(who: Who, extra: Record<string, string> = {}): Record<str
   return { ...env, ...extra };
 }
 
-/**
- * argv that runs CMD as WHO with a clean environment. setpriv execs in place
- * (unlike runuser, which forks), so a spawned pid is the client's own pid
- * and a signal sent to it reaches buildah/podman directly.
- */
+/** argv that runs CMD as WHO with a clean environment and WHO's own groups (a spawned pid is the client's own). */
 export function asWho(who: Who, cmd: string[], extraEnv: Record<string, string> = {}): string[] {
-  const env = Object.entries(envFor(who, extraEnv)).map(([k, v]) => `${k}=${v}`);
-  if (who === 'root') return ['env', '-i', ...env, ...cmd];
-  const u = ids(who);
-  return ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--init-groups', '--', 'env', '-i', ...env, ...cmd];
+  return asIds(who === 'root' ? null : ids(who), cmd, envFor(who, extraEnv), { initGroups: true });
 }
 
 export interface RunOpts {

@@ -6,7 +6,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CTR_NS, DOCKER_CLI, IMAGE, IS_OURS, REPO, RUNTIME, RUNTIME_NAME, engineDirs, type EngineDirs } from './env';
+import { REPO } from '../helpers/repo';
+import { CTR_NS, DOCKER_CLI, IMAGE, IS_OURS, RUNTIME, RUNTIME_NAME, engineDirs, type EngineDirs } from './env';
 
 const started: { name: string; child: ChildProcess }[] = [];
 let dirs: EngineDirs | undefined;

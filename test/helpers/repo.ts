@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildSync } from 'esbuild';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 /** shared/ sits beside the repository (in CI too: a fresh clone with shared/ next to it). */
@@ -30,6 +31,13 @@ export function resolveRuntime(value: string | undefined): string {
 export function compileC(out: string, sources: string[], o: { static?: boolean } = {}): string {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   execFileSync('cc', [...(o.static ? ['-static'] : []), '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, ...sources]);
+  return out;
+}
+
+/** Bundles the TypeScript driver ENTRY into one plain JS file OUT that any uid can run with node. */
+export function bundleTs(entry: string, out: string): string {
+  buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'error' });
+  fs.chmodSync(out, 0o644);
   return out;
 }
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { BUILT, REPO, SHARED, asIds } from './repo';
 
 export { REPO, SHARED };
+export { isAlive, sleep, waitFor } from './procs';
 export const EXE = process.env.CH_RUN_OCI_EXE ?? BUILT;
 export const TEST_USER = 'chroci-test';
 
@@ -112,26 +113,4 @@ export function makeBundle(as: As, edit?: (config: any) => void): string {
   }
   chownTree(dir, as);
   return dir;
-}
-
-/** Polls pred every 20 ms until it holds; throws after ms. */
-export async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(20);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** A live process: present in /proc and not a zombie. */
-export function isAlive(pid: number): boolean {
-  try {
-    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }

@@ -2,12 +2,13 @@
 // user without /etc/subuid ranges. Each run goes through test/helpers/drive-runner.ts
 // in its own process (planning uses the caller's real ids): launch in wait
 // mode, release through the exec fifo like `start`, exit with the status.
-import { execFileSync, spawnSync, type StdioOptions } from 'node:child_process';
+import { spawnSync, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OciConfig } from '../../src/spec/types';
+import { bundleTs } from '../helpers/repo';
 import { REPO, asArgv, bundleAt, defaultEnv, testUser } from '../helpers/runtime';
 
 let tmp: string;
@@ -25,14 +26,7 @@ beforeAll(() => {
   fs.copyFileSync(path.join(REPO, 'dist', 'runner', 'ch-run-oci-runner'), runner);
   fs.chmodSync(runner, 0o755);
   driver = path.join(tmp, 'drive.js');
-  execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [
-    path.join(REPO, 'test/helpers/drive-runner.ts'),
-    '--bundle',
-    '--platform=node',
-    '--format=cjs',
-    '--log-level=warning',
-    `--outfile=${driver}`,
-  ]);
+  bundleTs(path.join(REPO, 'test/helpers/drive-runner.ts'), driver);
   bundle = bundleAt(path.join(tmp, 'bundle'));
   fs.chmodSync(bundle, 0o755); // the test user runs it too
   base = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as OciConfig;
