@@ -6,6 +6,8 @@ import * as path from 'node:path';
 
 import { asIds, resolveRuntime } from '../helpers/repo';
 
+export { exited, pidsOf, waitUntil as waitFor } from '../helpers/procs';
+
 /** The runtime: env RUNTIME, a path or a name looked up in PATH; default the built executable. */
 export const RUNTIME = resolveRuntime(process.env.RUNTIME);
 /** crun is the control run: some expectations differ on purpose and are marked with it. */
@@ -109,24 +111,6 @@ export function writeAs(who: Who, file: string, text: string): void {
   fs.chownSync(file, u.uid, u.gid);
 }
 
-/** Pids of processes running PROG (by base name: runtimes may resolve it to /bin/PROG) with exactly ARGS. */
-export function pidsOf(prog: string, ...args: string[]): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const argv = fs
-        .readFileSync(`/proc/${e}/cmdline`, 'utf8')
-        .split('\0')
-        .filter((s) => s !== '');
-      if (argv.length > 0 && path.basename(argv[0]) === prog && argv.slice(1).join('\0') === args.join('\0')) out.push(Number(e));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
 /**
  * Runtime state entries whose name passes KEEP, in every place crun and
  * ch-run-oci keep it: the roots for root, for the user (XDG_RUNTIME_DIR), and
@@ -170,20 +154,4 @@ export function descendsFrom(pid: number, ancestor: number): boolean {
     }
   }
   return false;
-}
-
-export async function waitFor(what: string, cond: () => boolean, ms: number, step = 25): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (cond()) return Date.now() - t0;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, step));
-  }
-}
-
-export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
 }
