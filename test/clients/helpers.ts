@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { asIds, resolveRuntime } from '../helpers/repo';
+import { asIds, resolveRuntime, userIds, type UserIds } from '../helpers/repo';
 
 export { exited, pidsOf, waitUntil as waitFor } from '../helpers/procs';
 
@@ -20,19 +20,12 @@ export const DEBIAN = 'localhost/chroci-debian';
 export type Who = 'root' | 'chroci-sub' | 'chroci-test';
 export const WHO: Who[] = ['root', 'chroci-sub', 'chroci-test'];
 
-export interface Ids {
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-const idCache = new Map<Who, Ids>();
-export function ids(who: Who): Ids {
+const idCache = new Map<Who, UserIds>();
+export function ids(who: Who): UserIds {
   let v = idCache.get(who);
   if (!v) {
-    const f = spawnSync('getent', ['passwd', who], { encoding: 'utf8' }).stdout.trim().split(':');
-    if (f.length < 6) throw new Error(`user ${who} is missing: run scripts/setup-clients`);
-    v = { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+    v = userIds(who);
+    if (!v) throw new Error(`user ${who} is missing: run scripts/setup-clients`);
     idCache.set(who, v);
   }
   return v;

@@ -2,7 +2,7 @@
 // shared/ beside it, the built executable, runtimes by name, C helpers, and
 // the one way to run a command as another user. Every suite (integration,
 // hardening, clients, engines, unit) takes these from here.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
@@ -44,6 +44,16 @@ export function bundleTs(entry: string, out: string): string {
 export interface Ids {
   uid: number;
   gid: number;
+}
+
+export interface UserIds extends Ids {
+  home: string;
+}
+
+/** A user's ids and home from the passwd database; undefined if there is no such user. */
+export function userIds(name: string): UserIds | undefined {
+  const f = spawnSync('getent', ['passwd', name], { encoding: 'utf8' }).stdout.trim().split(':');
+  return f.length < 6 ? undefined : { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
 }
 
 /**

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { BUILT, REPO, SHARED, asIds } from './repo';
+import { BUILT, REPO, SHARED, asIds, userIds, type UserIds } from './repo';
 
 export { REPO, SHARED };
 export { isAlive, sleep, waitFor } from './procs';
@@ -14,16 +14,11 @@ export const TEST_USER = 'chroci-test';
 
 export type As = 'root' | 'user';
 
-export interface UserIds {
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-/** The unprivileged test user (made by test/setup.ts); undefined if we are not root. */
+/** The unprivileged test user (made by test/setup.ts). */
 export function testUser(): UserIds {
-  const line = execFileSync('getent', ['passwd', TEST_USER], { encoding: 'utf8' }).trim().split(':');
-  return { uid: Number(line[2]), gid: Number(line[3]), home: line[5] };
+  const u = userIds(TEST_USER);
+  if (!u) throw new Error(`user ${TEST_USER} is missing: the test set-up (test/setup.ts) makes it`);
+  return u;
 }
 
 /** A scratch directory owned by whoever runs the test side `as`. */
