@@ -86,32 +86,6 @@ static int reaped_before(pid_t pid, int *st) {
   return 0;
 }
 
-/* Our children in any state as "PID COMM" lines, from /proc/PID/stat. */
-static void list_children(const char *file) {
-  FILE *f = fopen(file, "w");
-  DIR *d = opendir("/proc");
-  struct dirent *e;
-  char path[64], buf[1024];
-  while (f && d && (e = readdir(d))) {
-    int pid = atoi(e->d_name);
-    if (pid <= 0) continue;
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) continue;
-    ssize_t r = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (r <= 0) continue;
-    buf[r] = 0;
-    char *open_paren = strchr(buf, '('), *p = strrchr(buf, ')');
-    char state;
-    int ppid;
-    if (open_paren && p && sscanf(p + 2, "%c %d", &state, &ppid) == 2 && ppid == getpid())
-      fprintf(f, "%d %.*s\n", pid, (int)(p - open_paren - 1), open_paren + 1);
-  }
-  if (d) closedir(d);
-  if (f) fclose(f);
-}
-
 /* Reads the @pipe to EOF (5 s of silence: someone else holds it) into OUTDIR/pipe and pipe.eof. */
 static void drain(const char *dir, int fd) {
   char path[4096], buf[4096];
@@ -157,8 +131,11 @@ static int reap_pidfile(const char *pidfile, long timeout, int *st) {
   }
 }
 
-/* Our live (non-zombie) children, from /proc/PID/stat field 4. */
-static int children(pid_t *out, int max) {
+/*
+ * Our children, from /proc/PID/stat field 4: the live ones into OUT (at most
+ * MAX), or with LIST every one, zombies too, as "PID COMM" lines.
+ */
+static int children(pid_t *out, int max, FILE *list) {
   DIR *d = opendir("/proc");
   struct dirent *e;
   int n = 0;
@@ -173,10 +150,12 @@ static int children(pid_t *out, int max) {
     close(fd);
     if (r <= 0) continue;
     buf[r] = 0;
-    char *p = strrchr(buf, ')');
+    char *comm = strchr(buf, '('), *p = strrchr(buf, ')');
     char state;
     int ppid;
-    if (p && sscanf(p + 2, "%c %d", &state, &ppid) == 2 && ppid == getpid() && state != 'Z') out[n++] = pid;
+    if (!comm || !p || sscanf(p + 2, "%c %d", &state, &ppid) != 2 || ppid != getpid()) continue;
+    if (list) fprintf(list, "%d %.*s\n", pid, (int)(p - comm - 1), comm + 1);
+    else if (state != 'Z') out[n++] = pid;
   }
   if (d) closedir(d);
   return n;
@@ -303,7 +282,11 @@ int main(int argc, char **argv) {
     if (list) {
       char file[4096];
       snprintf(file, sizeof file, "%s/%d.children", dir, step);
-      list_children(file);
+      FILE *f = fopen(file, "w");
+      if (f) {
+        children(NULL, 1, f);
+        fclose(f);
+      }
     }
     last = WIFEXITED(st) && !timed_out ? WEXITSTATUS(st) : -1;
     a = next;
@@ -320,7 +303,7 @@ int main(int argc, char **argv) {
   int dummy;
   for (;;) {
     reap(-2, &dummy);
-    n = children(kids, 256);
+    n = children(kids, 256, NULL);
     if (n == 0 || now_ms() >= deadline) break;
     usleep(5000);
   }
@@ -335,7 +318,7 @@ int main(int argc, char **argv) {
     }
     usleep(10000);
     reap(-2, &dummy);
-    n = children(kids, 256);
+    n = children(kids, 256, NULL);
   }
   if (lf) fclose(lf);
   return 0;
