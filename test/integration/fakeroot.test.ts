@@ -81,7 +81,16 @@ async function supervisorsLeft(cwd: string): Promise<number[]> {
 const CHOWN = 'touch /tmp/f && chown 1234:1234 /tmp/f; echo "chown=$?"; stat -c "owner=%u:%g" /tmp/f';
 const MKNOD = 'probe mknod /tmp/c c; probe mknod /tmp/b b; probe mknod /tmp/p p; ls /tmp; stat -c "%n %F" /tmp/p';
 
+// README: a setuid bit set before a chown; the kernel clears it on a real chown, the faked one changes nothing.
+const SETUID_THEN_CHOWN = 'touch f && chmod 4755 f && chown 1000:1000 f; stat -c "%u:%g %a" f';
+
 describe('single-id (unprivileged user, no subuids): fake root by default', () => {
+  it('what a build commits: a chowned file stays 0:0 and keeps a setuid bit set before the chown (README)', () => {
+    const r = runIn('user', SETUID_THEN_CHOWN, { debug: true });
+    expect(r.stdout).toBe('0:0 4755\n');
+    expect(r.stderr).toMatch(/fakeroot: owners cannot be recorded with one id mapped/);
+  });
+
   it('chown succeeds and the file keeps its single owner', () => {
     const r = runIn('user', CHOWN);
     expect(r.stderr).toBe('');
@@ -162,6 +171,10 @@ describe('single-id (unprivileged user, no subuids): fake root by default', () =
 });
 
 describe.runIf(process.geteuid?.() === 0)('multi-id (root): no fake root', () => {
+  it('a real chown clears the setuid bit (what the fake root cannot do)', () => {
+    expect(runIn('root', SETUID_THEN_CHOWN).stdout).toBe('1000:1000 755\n');
+  });
+
   it('chown really changes the owner and id changes are real', () => {
     const r = runIn('root', `${CHOWN}; probe become 1000 1000; grep -E "^Uid:" /proc/self/status`, { debug: true });
     expect(r.stdout).toContain('chown=0\nowner=1234:1234\n');
