@@ -3,18 +3,18 @@
 // without /etc/subuid (single-id namespace) chown, set*id and device mknod
 // "succeed" and the process reads back the ids it set; as root (all ids
 // mapped) nothing is faked; ch-run-oci.fakeroot=never turns it off.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chroci, makeBundle, REPO, scratch, testUser, type As } from '../helpers/runtime';
+import { compileC } from '../helpers/repo';
+import { chownTree, chroci, makeBundle, REPO, scratch, type As } from '../helpers/runtime';
 
 let probe: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chroci-fakeroot-'));
 beforeAll(() => {
   probe = path.join(tmp, 'probe');
-  execFileSync('cc', ['-static', '-O2', '-o', probe, path.join(REPO, 'test/helpers/fakeroot-probe.c')]);
+  compileC(probe, [path.join(REPO, 'test/helpers/fakeroot-probe.c')], { static: true });
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -35,10 +35,7 @@ function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; 
   fs.copyFileSync(probe, path.join(bin, 'probe'));
   fs.chmodSync(path.join(bin, 'probe'), 0o755);
   for (const applet of ['mknod', 'su']) if (!fs.existsSync(path.join(bin, applet))) fs.symlinkSync('busybox', path.join(bin, applet));
-  if (as === 'user') {
-    const u = testUser();
-    execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, bundle]);
-  }
+  chownTree(bundle, as);
   const root = scratch(as);
   const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], {
     as,

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +8,7 @@ import { parseReport } from '../../src/runner/launch';
 import { buildPlan } from '../../src/container/plan';
 import { parseIdMap } from '../../src/container/idmap';
 import type { OciConfig } from '../../src/spec/types';
+import { REPO, compileC } from '../helpers/repo';
 
 const config = {
   ociVersion: '1.0.2',
@@ -34,17 +35,7 @@ let dump: string;
 beforeAll(() => {
   dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-dump-'));
   dump = path.join(dumpDir, 'plan-dump');
-  const repo = path.resolve(__dirname, '..', '..');
-  execFileSync('cc', [
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-o',
-    dump,
-    path.join(repo, 'test/helpers/plan-dump.c'),
-    path.join(repo, 'src/runner/plan.c'),
-  ]);
+  compileC(dump, [path.join(REPO, 'test/helpers/plan-dump.c'), path.join(REPO, 'src/runner/plan.c')]);
 });
 afterAll(() => fs.rmSync(dumpDir, { recursive: true, force: true }));
 

@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-
-const REPO = path.resolve(__dirname, '..', '..');
 import { UserError } from '../../src/errors';
 import { configureLog } from '../../src/log';
 import { POLICY, applyPolicy, policyRows } from '../../src/spec/policy';
 import type { OciConfig } from '../../src/spec/types';
 import { useValidators, validateConfig } from '../../src/spec/validate';
+import { REPO } from '../helpers/repo';
 import { ourValidators, sharedConfigs } from './spec-validators';
 
 function config(edit: (c: any) => void = () => {}): OciConfig {
