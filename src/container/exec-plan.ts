@@ -12,6 +12,7 @@ import { covers, parseIdMap } from './idmap';
 import { planProcess } from './process';
 import { planFakeroot } from './fakeroot';
 import { planProfile } from './profile';
+import { planTerminal } from './terminal';
 import type { OciConfig, Seccomp } from '../spec/types';
 
 /** What we learn about the running container from /proc/PID. */
@@ -73,6 +74,8 @@ export interface ExecContext {
   /** Wait for the process and report its status (exec without --detach). */
   wait: boolean;
   preserveFds: number;
+  /** --console-socket (checked by checkTerminal): gets the pty's master. */
+  consoleSocket?: string;
 }
 
 export function buildExecPlan(proc: Process | undefined, view: ContainerView, ctx: ExecContext): ExecPlan {
@@ -105,5 +108,6 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
     fakeroot,
     profile,
     keyring: ctx.keyring,
+    terminal: planTerminal(proc, ctx.consoleSocket, false),
   };
 }

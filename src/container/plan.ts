@@ -13,6 +13,7 @@ import { planProcess } from './process';
 import { planFakeroot } from './fakeroot';
 import { planProfile } from './profile';
 import { planSysctls } from './sysctl';
+import { planTerminal } from './terminal';
 import type { CgroupView } from '../cgroups/view';
 
 export interface PlanContext {
@@ -34,6 +35,8 @@ export interface PlanContext {
   cgroup?: CgroupView;
   /** cgroup.procs of each of the container's cgroups: the runner joins them first. */
   cgroupProcs?: string[];
+  /** --console-socket (checked by checkTerminal): gets the pty's master. */
+  consoleSocket?: string;
 }
 
 /** Which namespaces to join and which to create; user and mount are always new (policy refuses joining them). */
@@ -102,5 +105,6 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     fakeroot: planFakeroot(config, ids),
     profile: planProfile(config.linux?.seccomp),
     sysctls,
+    terminal: planTerminal(config.process, ctx.consoleSocket, true),
   };
 }

@@ -198,6 +198,17 @@ export interface SysctlPlan {
   domainname?: string;
 }
 
+/** process.terminal (container/terminal.ts): a pty from the container's devpts as the process's stdio and controlling terminal. */
+export interface TerminalPlan {
+  /** process.consoleSize; 0 = leave the kernel's default. */
+  rows: number;
+  cols: number;
+  /** Bind the slave onto /dev/console (the container's first process). */
+  console: boolean;
+  /** Absolute path of the caller's console socket, which gets the master; undefined: the runner relays it (foreground). */
+  socket?: string;
+}
+
 /** A namespace joined by path (create: the config's; exec: the container process's). */
 export interface Join {
   type: NamespaceType;
@@ -243,6 +254,7 @@ export interface Plan {
   profile?: ProfilePlan;
   /** linux.sysctl writes (kernel.hostname/domainname are folded into hostname/domainname); see container/sysctl.ts. */
   sysctls: SysctlPlan;
+  terminal?: TerminalPlan;
 }
 
 export interface ExecPlan {
@@ -260,4 +272,5 @@ export interface ExecPlan {
   profile?: ProfilePlan;
   /** The container's session keyring, joined by name (undefined: the caller's is kept, as by the container). */
   keyring?: string;
+  terminal?: TerminalPlan;
 }

@@ -77,12 +77,22 @@ void join_keyring(const struct plan *p);
 /* cgroup.c: C1 joins the container's cgroups (`cgroup FILE…`) first. */
 void join_cgroups(const struct plan *p);
 
+/* tty.c: process.terminal. C2 makes the pty and sends R the master over
+ * TO_RUNNER; R connects the console socket, receives the master and sends it
+ * on, or relays it in the foreground (returns the child's status). */
+void tty_setup(const struct plan *p, int to_runner);
+int tty_connect(const char *path);
+int tty_receive(int from_c2);
+void tty_send(int sock, int master);
+int tty_relay(int master, pid_t child);
+
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
   int sync_r, sync_w; /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */
   int maps_r, maps_w; /* R -> C1: id maps written */
   int go_r, go_w; /* R -> C2: report sent, detach */
   int hold_r, hold_w; /* R -> C1: closed when C1 may exit */
+  int tty_r, tty_w; /* C2 -> R: the pty master (a socket pair; -1 without a terminal) */
 };
 void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) __attribute__((noreturn));
 
