@@ -48,7 +48,16 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
 /** The process of `exec ID CMD…`: the container's own process with these changes (as runc does). */
 export function execProcessFromArgs(
   base: Process | undefined,
-  o: { args: string[]; cwd?: string; env: string[]; user?: string; additionalGids: number[]; noNewPrivs: boolean; caps: string[]; tty?: boolean },
+  o: {
+    args: string[];
+    cwd?: string;
+    env: string[];
+    user?: string;
+    additionalGids: number[];
+    noNewPrivs: boolean;
+    caps: string[];
+    tty?: boolean;
+  },
 ): Process {
   if (o.args.length === 0) throw new UserError('exec', 'a command or --process FILE is required');
   const p: Process = JSON.parse(JSON.stringify(base ?? { cwd: '/' }));

@@ -231,7 +231,7 @@ int main(int argc, char **argv) {
       close(master);
       close(console);
       master = -1;
-    }
+    } else tty_size_from_stdin(master);
   }
   say(report_fd, "ok %d%s\n", c2, userns);
   ssize_t n = read_line(report_fd, line, sizeof line);

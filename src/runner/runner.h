@@ -84,6 +84,7 @@ void tty_setup(const struct plan *p, int to_runner);
 int tty_connect(const char *path);
 int tty_receive(int from_c2);
 void tty_send(int sock, int master);
+void tty_size_from_stdin(int master);
 int tty_relay(int master, pid_t child);
 
 /* child.c: C1 (namespaces) and C2 (container) */

@@ -69,7 +69,8 @@ static void bind_console(int root, int slave) {
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) die(0, "terminal", "/dev/console is neither a file nor a device");
   int tree = (int)open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree < 0) die(errno, "terminal", "clone the pty for /dev/console");
-  if (move_mount(tree, "", c, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) die(errno, "terminal", "bind the pty onto /dev/console");
+  if (move_mount(tree, "", c, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    die(errno, "terminal", "bind the pty onto /dev/console");
   close(tree);
   close(c);
   close(dev);
@@ -113,7 +114,8 @@ void tty_setup(const struct plan *p, int to_runner) {
   if (slave < 0) die(errno, "terminal", "open the pty's slave (TIOCGPTPEER)");
   /* The peer of that master lives in the same devpts instance. */
   if (fstat(slave, &sst) < 0) die(errno, "terminal", "stat the pty's slave");
-  if (!S_ISCHR(sst.st_mode) || major(sst.st_rdev) < PTY_SLAVE_MAJOR_FIRST || major(sst.st_rdev) > PTY_SLAVE_MAJOR_LAST || sst.st_dev != mst.st_dev)
+  if (!S_ISCHR(sst.st_mode) || major(sst.st_rdev) < PTY_SLAVE_MAJOR_FIRST || major(sst.st_rdev) > PTY_SLAVE_MAJOR_LAST ||
+      sst.st_dev != mst.st_dev)
     die(0, "terminal", "the pty's slave is not in the container's devpts");
   unsigned short rows = (unsigned short)num(t->argv[0]), cols = (unsigned short)num(t->argv[1]);
   if (rows && cols) {
@@ -168,10 +170,19 @@ int tty_receive(int from_c2) {
   while ((n = recvmsg(from_c2, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
   if (n < 0) die(errno, "terminal", "receive the pty master");
   struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-  if (n == 0 || !cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) die(0, "terminal", "the container process sent no pty master");
+  if (n == 0 || !cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+    die(0, "terminal", "the container process sent no pty master");
   int fd;
   memcpy(&fd, CMSG_DATA(cm), sizeof fd);
   return fd;
+}
+
+static void copy_winsize(int master);
+
+/* The foreground: the pty gets the size of our terminal before the process
+ * may run (an exec'd one starts right after our report). */
+void tty_size_from_stdin(int master) {
+  if (isatty(0)) copy_winsize(master);
 }
 
 void tty_send(int sock, int master) {
@@ -257,7 +268,8 @@ int tty_relay(int master, pid_t child) {
       if (errno == EINTR) continue;
       break;
     }
-    if (fds[0].revents) while (read(wake[0], buf, sizeof buf) > 0) {}
+    if (fds[0].revents)
+      while (read(wake[0], buf, sizeof buf) > 0) {}
     if (fds[1].revents) {
       ssize_t n = read(0, buf, sizeof buf);
       if (n > 0) {
