@@ -105,7 +105,11 @@ describe.each<As>(['root', 'user'])('terminal as %s', (as) => {
 
   it('the slave is /dev/console and fds 0-2 of the container; nothing of the host tty', async () => {
     const sock = path.join(dir, 'cs2.sock');
-    const r = receiver(as, sock, 'for f in 0 1 2; do readlink /proc/$$/fd/$f; done; [ "$(stat -c %d:%i /dev/console)" = "$(stat -c %d:%i $(tty))" ] && echo console-ok; exit 0\n');
+    const r = receiver(
+      as,
+      sock,
+      'for f in 0 1 2; do readlink /proc/$$/fd/$f; done; [ "$(stat -c %d:%i /dev/console)" = "$(stat -c %d:%i $(tty))" ] && echo console-ok; exit 0\n',
+    );
     await waitFor(() => fs.existsSync(sock));
     expect(rt('run', '-d', '--bundle', bundle, '--console-socket', sock, 'cs2').status).toBe(0);
     const got = await r.done;
@@ -114,21 +118,25 @@ describe.each<As>(['root', 'user'])('terminal as %s', (as) => {
   });
 
   it('run in the foreground relays: typed input, window size, ^C to the process, the exit status', () => {
-    const r = drive(as, [EXE, '--root', root, 'run', '--bundle', bundle, 'fg'], [
-      { expect: uid === 0 ? '# ' : '$ ', within: 10 },
-      { send: 'stty size\r' },
-      { expect: '24 80' },
-      { winsize: [50, 130] },
-      { send: 'stty size\r' },
-      { expect: '50 130' },
-      // Typed after ^C, exit only reaches the shell once sleep is gone: within the deadline only if ^C killed it.
-      { send: 'sleep 60\r' },
-      { pause: 0.5 },
-      { send: '\x03' },
-      { send: 'echo after-$((6*7))\r' },
-      { expect: 'after-42' },
-      { send: 'exit 7\r' },
-    ]);
+    const r = drive(
+      as,
+      [EXE, '--root', root, 'run', '--bundle', bundle, 'fg'],
+      [
+        { expect: uid === 0 ? '# ' : '$ ', within: 10 },
+        { send: 'stty size\r' },
+        { expect: '24 80' },
+        { winsize: [50, 130] },
+        { send: 'stty size\r' },
+        { expect: '50 130' },
+        // Typed after ^C, exit only reaches the shell once sleep is gone: within the deadline only if ^C killed it.
+        { send: 'sleep 60\r' },
+        { pause: 0.5 },
+        { send: '\x03' },
+        { send: 'echo after-$((6*7))\r' },
+        { expect: 'after-42' },
+        { send: 'exit 7\r' },
+      ],
+    );
     expect(r.hung).toBe(false);
     expect(r.status).toBe(7);
     expect(r.out).toContain('24 80\r\n');
@@ -159,7 +167,10 @@ describe.each<As>(['root', 'user'])('terminal as %s', (as) => {
 
     // --process with terminal: true, as conmon sends it.
     const proc = path.join(dir, 'proc.json');
-    fs.writeFileSync(proc, JSON.stringify({ terminal: true, cwd: '/', args: ['sh', '-c', '[ -t 1 ] && echo tty-out'], env: ['PATH=/bin'] }));
+    fs.writeFileSync(
+      proc,
+      JSON.stringify({ terminal: true, cwd: '/', args: ['sh', '-c', '[ -t 1 ] && echo tty-out'], env: ['PATH=/bin'] }),
+    );
     fs.chmodSync(proc, 0o644);
     const p = drive(as, [EXE, '--root', root, 'exec', '--process', proc, 'bg'], [], 15);
     expect(p).toMatchObject({ status: 0, hung: false });

@@ -35,7 +35,12 @@ describe('planTerminal', () => {
   it('takes consoleSize and an absolute socket path', () => {
     const t = planTerminal({ cwd: '/', args: ['sh'], terminal: true, consoleSize: { height: 33, width: 101 } }, 'rel/x.sock', true);
     expect(t).toEqual({ rows: 33, cols: 101, console: true, socket: `${process.cwd()}/rel/x.sock` });
-    expect(planTerminal({ cwd: '/', args: ['sh'], terminal: true }, undefined, false)).toEqual({ rows: 0, cols: 0, console: false, socket: undefined });
+    expect(planTerminal({ cwd: '/', args: ['sh'], terminal: true }, undefined, false)).toEqual({
+      rows: 0,
+      cols: 0,
+      console: false,
+      socket: undefined,
+    });
   });
 
   it('becomes the terminal and console-socket records', () => {
