@@ -16,6 +16,9 @@ msg, anc, _, _ = conn.recvmsg(4096, socket.CMSG_LEN(fds.itemsize))
 for level, kind, data in anc:
     if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
         fds.frombytes(data[: fds.itemsize])
+if not fds:  # the runtime failed before it had a pty to send
+    print(json.dumps({'name': msg.decode(), 'out': '', 'nofd': True}), flush=True)
+    sys.exit(0)
 master = fds[0]
 os.write(master, text.encode())
 out = b''

@@ -177,6 +177,22 @@ describe.each<As>(['root', 'user'])('terminal as %s', (as) => {
     expect(p.out).toContain('tty-out\r\n');
   });
 
+  it('needs the devpts of its own: without one on /dev/pts, create fails naming it and leaves nothing', async () => {
+    const sock = path.join(dir, 'nodevpts.sock');
+    const r = receiver(as, sock, '');
+    const nodevpts = makeBundle(as, (c) => {
+      c.process.terminal = true;
+      c.mounts = c.mounts.filter((m: { destination: string }) => m.destination !== '/dev/pts');
+    });
+    await waitFor(() => fs.existsSync(sock));
+    const c = rt('create', '--bundle', nodevpts, '--console-socket', sock, 'np');
+    r.child.kill('SIGKILL');
+    await r.done.catch(() => undefined); // it never got a master
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/^ch-run-oci: terminal: open \/dev\/pts\/ptmx \(the container needs a devpts on \/dev\/pts\): .+\n$/);
+    expect(rt('state', 'np').status).toBe(1);
+  });
+
   it("refuses with runc's wording what it cannot do", () => {
     const sock = path.join(dir, 'none.sock');
     expect(rt('create', '--bundle', bundle, 'x1')).toMatchObject({
