@@ -81,7 +81,7 @@ describe.each<As>(['root', 'user'])('terminal as %s', (as) => {
     });
   });
   afterAll(() => {
-    for (const id of ['cs1', 'cs2', 'bg', 'fg']) rt('delete', '--force', id);
+    for (const id of ['cs1', 'cs2', 'bg', 'fg', 'fk']) rt('delete', '--force', id);
   });
 
   it("create --console-socket: the master arrives named /dev/ptmx; size, owner and the shell's status", async () => {
@@ -101,6 +101,20 @@ describe.each<As>(['root', 'user'])('terminal as %s', (as) => {
     expect(got.out).toMatch(/\/dev\/pts\/\d+\r\n/);
     await waitFor(() => JSON.parse(rt('state', 'cs1').stdout).status === 'stopped');
     expect(rt('delete', 'cs1').status).toBe(0);
+  });
+
+  // One mapped id: uid 1000 is fake root's; the pty is the process's all the same.
+  it.runIf(as === 'user')('fake root: the pty belongs to the ids the process has', async () => {
+    const sock = path.join(dir, 'fake.sock');
+    const r = receiver(as, sock, 'echo "ids=$(id -u):$(id -g) pty=$(stat -c %u:%g $(tty))"; exit 0\n');
+    const fake = makeBundle(as, (c) => {
+      c.process.terminal = true;
+      c.process.args = ['sh'];
+      c.process.user = { uid: 1000, gid: 1000 };
+    });
+    await waitFor(() => fs.existsSync(sock));
+    expect(rt('run', '-d', '--bundle', fake, '--console-socket', sock, 'fk').status).toBe(0);
+    expect((await r.done).out).toContain('ids=1000:1000 pty=1000:1000\r\n');
   });
 
   it('the slave is /dev/console and fds 0-2 of the container; nothing of the host tty', async () => {
@@ -191,6 +205,28 @@ describe.each<As>(['root', 'user'])('terminal as %s', (as) => {
     expect(c.status).toBe(1);
     expect(c.stderr).toMatch(/^ch-run-oci: terminal: open \/dev\/pts\/ptmx \(the container needs a devpts on \/dev\/pts\): .+\n$/);
     expect(rt('state', 'np').status).toBe(1);
+  });
+
+  it("exec -t opens only a devpts's ptmx: a link or a file the container put there is refused", () => {
+    const fakePts = makeBundle(as, (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.mounts = c.mounts.map((m: { destination: string }) =>
+        m.destination === '/dev/pts' ? { destination: '/dev/pts', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] } : m,
+      );
+    });
+    expect(rt('run', '-d', '--bundle', fakePts, 'fp').status).toBe(0);
+    try {
+      expect(rt('exec', 'fp', 'ln', '-s', '/dev/null', '/dev/pts/ptmx').status).toBe(0);
+      const link = rt('exec', '-t', 'fp', 'true');
+      expect(link.status).toBe(1);
+      expect(link.stderr).toMatch(/^ch-run-oci: terminal: open \/dev\/pts\/ptmx .*: too many levels of symbolic links\n$/);
+      expect(rt('exec', 'fp', 'sh', '-c', 'rm /dev/pts/ptmx; echo x > /dev/pts/ptmx').status).toBe(0);
+      const file = rt('exec', '-t', 'fp', 'true');
+      expect(file.status).toBe(1);
+      expect(file.stderr).toBe('ch-run-oci: terminal: /dev/pts/ptmx is not the ptmx of a devpts\n');
+    } finally {
+      rt('delete', '--force', 'fp');
+    }
   });
 
   it("refuses with runc's wording what it cannot do", () => {
