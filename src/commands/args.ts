@@ -24,7 +24,7 @@ export function createOptions(a: Record<string, unknown>, wait: boolean): Create
     id: containerId(a),
     bundle: String(a.bundle),
     pidFile: a.pidFile as string | undefined,
-    consoleSocket: noTerminal(a),
+    consoleSocket: consoleSocketOf(a),
     preserveFds: preserveFds(a),
     noPivot: Boolean(a.noPivot),
     cgroupManager: cgroupManagerOf(a),
@@ -33,7 +33,7 @@ export function createOptions(a: Record<string, unknown>, wait: boolean): Create
   };
 }
 
-export function noTerminal(a: Record<string, unknown>): string | undefined {
+export function consoleSocketOf(a: Record<string, unknown>): string | undefined {
   return a.consoleSocket === undefined ? undefined : String(a.consoleSocket);
 }
 

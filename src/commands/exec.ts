@@ -9,7 +9,6 @@ const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v)
 
 export async function exec(a: Record<string, unknown>, g: GlobalOptions): Promise<number> {
   const id = containerId(a);
-  if (a.tty || a.consoleSocket !== undefined) throw new UserError('exec --tty', 'terminal is not supported');
   const store = openStore(g);
   let proc: Process;
   if (a.process !== undefined) {
@@ -30,11 +29,13 @@ export async function exec(a: Record<string, unknown>, g: GlobalOptions): Promis
       additionalGids: gids,
       noNewPrivs: Boolean(a.noNewPrivs),
       caps: list(a.cap),
+      tty: Boolean(a.tty),
     });
   }
   return execInContainer(store, id, proc, {
     detach: Boolean(a.detach),
     pidFile: a.pidFile as string | undefined,
     preserveFds: preserveFds(a),
+    consoleSocket: a.consoleSocket === undefined ? undefined : String(a.consoleSocket),
   });
 }

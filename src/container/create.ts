@@ -10,6 +10,7 @@ import type { StateStore } from '../state/store';
 import { ownerName } from './passwd';
 import { writePidFile } from './pidfile';
 import { killQuietly } from './signals';
+import { checkTerminal } from './terminal';
 
 export interface CreateOptions {
   id: string;
@@ -38,8 +39,10 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
   const { launchRunner } = await import('../runner/launch');
   const { createCgroup } = await import('./cgroup');
 
-  const prepared = prepareBundle(o.bundle, { consoleSocket: o.consoleSocket });
+  const prepared = prepareBundle(o.bundle);
   const { bundle, config, rootfs } = prepared;
+  // Before anything exists: runc's rules for a terminal and a console socket.
+  checkTerminal(config.process?.terminal === true, !o.wait, o.consoleSocket);
   const dir = store.claim(o.id);
   let pid: number | undefined;
   let cgroup: { remove(): void } | undefined;
@@ -79,6 +82,7 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         keyring: record.keyring,
         cgroup: cg.view,
         cgroupProcs: cg.procs,
+        consoleSocket: o.consoleSocket,
       });
       const launched = await launchRunner(plan, {
         runnerDir: store.root,

@@ -13,6 +13,7 @@ import { planProcess } from './process';
 import { planFakeroot } from './fakeroot';
 import { planProfile } from './profile';
 import { planAffinity, planMemoryPolicy } from './sched';
+import { planTerminal } from './terminal';
 import type { Linux, OciConfig, Seccomp } from '../spec/types';
 
 /** What we learn about the running container from /proc/PID. */
@@ -76,6 +77,8 @@ export interface ExecContext {
   /** Wait for the process and report its status (exec without --detach). */
   wait: boolean;
   preserveFds: number;
+  /** --console-socket (checked by checkTerminal): gets the pty's master. */
+  consoleSocket?: string;
 }
 
 export function buildExecPlan(proc: Process | undefined, view: ContainerView, ctx: ExecContext): ExecPlan {
@@ -112,5 +115,6 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
     cpusInitial: cpus.initial,
     cpusFinal: cpus.final,
     memoryPolicy: planMemoryPolicy(ctx.memoryPolicy),
+    terminal: planTerminal(proc, ctx.consoleSocket, false),
   };
 }

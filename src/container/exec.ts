@@ -6,11 +6,13 @@ import type { StateStore } from '../state/store';
 import { writePidFile } from './pidfile';
 import { observe, requireStatus } from './transitions';
 import { forwardSignals } from './signals';
+import { checkTerminal } from './terminal';
 
 export interface ExecOptions {
   detach: boolean;
   pidFile?: string;
   preserveFds: number;
+  consoleSocket?: string;
 }
 
 /** Runs `proc` in container `id`; resolves with its exit status (0 when detached). */
@@ -19,6 +21,7 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   const { launchRunner } = await import('../runner/launch');
   const { record, status } = observe(store, id);
   requireStatus('exec', id, status);
+  checkTerminal(proc.terminal === true, o.detach, o.consoleSocket);
   const view = readContainerView(record.pid!);
   // The process joins the container's cgroups (its limits, and kill --all finds it).
   const cgroupProcs = record.cgroup ? (await import('../cgroups/manager')).procsFiles(record.cgroup) : undefined;
@@ -30,6 +33,7 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
     cgroupProcs,
     wait: !o.detach,
     preserveFds: o.preserveFds,
+    consoleSocket: o.consoleSocket,
   });
   const launched = await launchRunner(plan, { runnerDir: store.root });
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
@@ -45,12 +49,22 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
 /** The process of `exec ID CMD…`: the container's own process with these changes (as runc does). */
 export function execProcessFromArgs(
   base: Process | undefined,
-  o: { args: string[]; cwd?: string; env: string[]; user?: string; additionalGids: number[]; noNewPrivs: boolean; caps: string[] },
+  o: {
+    args: string[];
+    cwd?: string;
+    env: string[];
+    user?: string;
+    additionalGids: number[];
+    noNewPrivs: boolean;
+    caps: string[];
+    tty?: boolean;
+  },
 ): Process {
   if (o.args.length === 0) throw new UserError('exec', 'a command or --process FILE is required');
   const p: Process = JSON.parse(JSON.stringify(base ?? { cwd: '/' }));
   p.args = o.args;
-  p.terminal = false;
+  // runc: -t/--tty decides, whatever the container's own process had.
+  p.terminal = o.tty === true;
   if (o.cwd) p.cwd = o.cwd;
   p.env = mergeEnv(p.env ?? [], o.env);
   if (o.user !== undefined) {

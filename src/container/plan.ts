@@ -14,6 +14,7 @@ import { planFakeroot } from './fakeroot';
 import { planProfile } from './profile';
 import { planSysctls } from './sysctl';
 import { planMemoryPolicy, timeOffsetsText } from './sched';
+import { planTerminal } from './terminal';
 import type { CgroupView } from '../cgroups/view';
 
 export interface PlanContext {
@@ -35,6 +36,8 @@ export interface PlanContext {
   cgroup?: CgroupView;
   /** cgroup.procs of each of the container's cgroups: the runner joins them first. */
   cgroupProcs?: string[];
+  /** --console-socket (checked by checkTerminal): gets the pty's master. */
+  consoleSocket?: string;
 }
 
 /** Which namespaces to join and which to create; user and mount are always new (policy refuses joining them). */
@@ -106,5 +109,6 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     // Policy refuses offsets without a time namespace of the container's own.
     timeOffsets: created.includes('time') ? timeOffsetsText(config.linux?.timeOffsets) : undefined,
     memoryPolicy: planMemoryPolicy(config.linux?.memoryPolicy),
+    terminal: planTerminal(config.process, ctx.consoleSocket, true),
   };
 }

@@ -20,9 +20,9 @@ export interface Prepared {
 }
 
 /** Loads and checks a bundle; throws a UserError naming the field or path. */
-export function prepareBundle(bundleArg: string, o: { consoleSocket?: string } = {}): Prepared {
+export function prepareBundle(bundleArg: string): Prepared {
   const { bundle, config } = loadBundle(bundleArg);
-  applyPolicy(config, { consoleSocket: o.consoleSocket });
+  applyPolicy(config);
   const rootfs = path.resolve(bundle, config.root!.path);
   let st: fs.Stats;
   try {

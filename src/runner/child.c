@@ -54,6 +54,8 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   write_sysctls(p, "sysctl");
   if (plan_find(p, "rootfs")) setup_mounts(p);
   setup_process_create(p);
+  /* After the mounts (or the join): the pty of the container's devpts. */
+  tty_setup(p, pp->tty_w);
   const char *exe = resolve_exec(p);
   char via[64];
   snprintf(via, sizeof via, "/proc/self/fd/%d", fifo_path_fd);
@@ -99,6 +101,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   close(pp->maps_w);
   close(pp->go_w);
   close(pp->hold_w);
+  if (pp->tty_r >= 0) close(pp->tty_r);
   /* Not dumpable from here to execve (which makes the program dumpable
    * again): ptrace, /proc/PID/mem and the /proc/PID/ns files of a
    * non-dumpable process need CAP_SYS_PTRACE over the user namespace our
@@ -209,6 +212,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   if (c2 == 0) run_c2(p, pp);
   if (fakeroot_sock >= 0) close(fakeroot_sock); /* C2's now: EOF if it dies */
   close(pp->go_r);
+  if (pp->tty_w >= 0) close(pp->tty_w);
   if (userns_ino) say(pp->sync_w, "pid %d %llu\n", c2, userns_ino);
   else say(pp->sync_w, "pid %d\n", c2);
   close(pp->sync_w);

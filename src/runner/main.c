@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,13 +97,16 @@ static void forward(int sig) {
   if (c2 > 0) kill(c2, sig);
 }
 
-/* Wait mode: R is the subreaper; reap everything, exit with C2's status. */
-static void __attribute__((noreturn)) wait_container(void) {
+/* Wait mode: R is the subreaper; reap everything, exit with C2's status.
+ * With a terminal and no console socket R relays the pty meanwhile (tty.c). */
+static void __attribute__((noreturn)) wait_container(int master) {
+  if (master >= 0) _exit(tty_relay(master, c2));
   struct sigaction sa = { .sa_handler = forward };
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
+  sigaction(SIGQUIT, &sa, NULL);
   for (;;) {
     int st;
     pid_t w = waitpid(-1, &st, 0);
@@ -154,23 +158,33 @@ int main(int argc, char **argv) {
       die(errno, "fifo", "chown %s to %s:%s", fifo_path, s->argv[2], s->argv[3]);
   }
 
+  /* The console socket is the caller's path: connected here, in the
+   * caller's namespaces, before anything of the container exists. */
+  const struct rec *term = plan_find(&p, "terminal");
+  const struct rec *cs = plan_find(&p, "console-socket");
+  int console = cs ? tty_connect(cs->argv[0]) : -1;
+  if (term && !cs && !wait_mode) die(0, "plan", "a terminal without a console socket needs wait");
+
   struct pipes pp;
-  int fds[8];
+  int fds[10] = { [8] = -1, [9] = -1 };
   for (int i = 0; i < 4; i++)
     if (pipe2(fds + 2 * i, O_CLOEXEC) < 0) die(errno, "pipe", "sync");
-  pp = (struct pipes){ fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6], fds[7] };
+  if (term && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds + 8) < 0) die(errno, "terminal", "socketpair");
+  pp = (struct pipes){ fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6], fds[7], fds[8], fds[9] };
 
   pid_t self = getpid();
   c1 = fork();
   if (c1 < 0) die(errno, "fork", "namespace process");
   if (c1 == 0) {
     close(report_fd);
+    if (console >= 0) close(console); /* the caller's socket: R's alone */
     run_c1(&p, &pp, self);
   }
   close(pp.sync_w);
   close(pp.maps_r);
   close(pp.go_r);
   close(pp.hold_r);
+  if (pp.tty_w >= 0) close(pp.tty_w);
 
   char line[4096], userns[32] = "";
   int ok = 0;
@@ -206,6 +220,19 @@ int main(int argc, char **argv) {
    * tree with it (PDEATHSIG is still set), so no container process ever
    * lives without a recorded pid. Then let C2 detach and say so: until
    * "detached" the caller must stay, or the PDEATHSIG chain would fire. */
+  /* The master (sent before C2's "ok"): to the console socket before create
+   * returns, as runc does; kept for the relay otherwise. */
+  int master = -1;
+  if (term) {
+    master = tty_receive(pp.tty_r);
+    close(pp.tty_r);
+    if (console >= 0) {
+      tty_send(console, master);
+      close(master);
+      close(console);
+      master = -1;
+    } else tty_size_from_stdin(master);
+  }
   say(report_fd, "ok %d%s\n", c2, userns);
   ssize_t n = read_line(report_fd, line, sizeof line);
   if (n <= 0 || strcmp(line, "go")) die(0, "runner", "the caller did not confirm the container pid");
@@ -225,6 +252,6 @@ int main(int argc, char **argv) {
   close(pp.hold_w);
   while (waitpid(c1, NULL, 0) < 0 && errno == EINTR) {}
   c1 = -1;
-  if (wait_mode) wait_container();
+  if (wait_mode) wait_container(master);
   return 0;
 }

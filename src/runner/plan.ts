@@ -222,6 +222,17 @@ export interface SysctlPlan {
   domainname?: string;
 }
 
+/** process.terminal (container/terminal.ts): a pty from the container's devpts as the process's stdio and controlling terminal. */
+export interface TerminalPlan {
+  /** process.consoleSize; 0 = leave the kernel's default. */
+  rows: number;
+  cols: number;
+  /** Bind the slave onto /dev/console (the container's first process). */
+  console: boolean;
+  /** Absolute path of the caller's console socket, which gets the master; undefined: the runner relays it (foreground). */
+  socket?: string;
+}
+
 /** A namespace joined by path (create: the config's; exec: the container process's). */
 export interface Join {
   type: NamespaceType;
@@ -271,6 +282,7 @@ export interface Plan {
   timeOffsets?: string;
   /** linux.memoryPolicy: set by C2 on itself during set-up (inherited by everything it runs). */
   memoryPolicy?: MemoryPolicyPlan;
+  terminal?: TerminalPlan;
 }
 
 export interface ExecPlan {
@@ -294,4 +306,5 @@ export interface ExecPlan {
   cpusFinal?: number[];
   /** The container's linux.memoryPolicy, set as for its own process. */
   memoryPolicy?: MemoryPolicyPlan;
+  terminal?: TerminalPlan;
 }

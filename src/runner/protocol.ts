@@ -142,6 +142,10 @@ function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
   if (plan.keyring !== undefined) r.push(['keyring', plan.keyring]);
   // Looked up after pivot_root (create) or the mount-namespace join (exec): the container's own file.
   if (p.homeFromPasswd) r.push(['home', String(plan.ids.uid)]);
+  // After the mounts (create) or the join (exec), in C2: the pty (src/runner/tty.c).
+  const t = plan.terminal;
+  if (t) r.push(['terminal', String(t.rows), String(t.cols), flag(t.console)]);
+  if (t?.socket !== undefined) r.push(['console-socket', t.socket]);
   r.push(['args', ...p.args], ['env', ...p.env]);
   return r;
 }

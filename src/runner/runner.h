@@ -84,6 +84,15 @@ void apply_sched(const struct plan *p, pid_t pid);
 void apply_cpus(const struct plan *p, const char *tag);
 void apply_mempolicy(const struct plan *p);
 void write_time_offsets(const struct plan *p);
+/* tty.c: process.terminal. C2 makes the pty and sends R the master over
+ * TO_RUNNER; R connects the console socket, receives the master and sends it
+ * on, or relays it in the foreground (returns the child's status). */
+void tty_setup(const struct plan *p, int to_runner);
+int tty_connect(const char *path);
+int tty_receive(int from_c2);
+void tty_send(int sock, int master);
+void tty_size_from_stdin(int master);
+int tty_relay(int master, pid_t child);
 
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
@@ -91,6 +100,7 @@ struct pipes {
   int maps_r, maps_w; /* R -> C1: id maps written */
   int go_r, go_w; /* R -> C2: report sent, detach */
   int hold_r, hold_w; /* R -> C1: closed when C1 may exit */
+  int tty_r, tty_w; /* C2 -> R: the pty master (a socket pair; -1 without a terminal) */
 };
 void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) __attribute__((noreturn));
 

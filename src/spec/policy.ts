@@ -15,10 +15,8 @@ import { sysctlRefusal } from './sysctl';
 
 export type Fate = 'supported' | 'ignored' | 'error';
 
-export interface PolicyOptions {
-  /** `create --console-socket`: the caller wants a terminal. */
-  consoleSocket?: string;
-}
+/** What the command line adds to the config (nothing today: --console-socket is checked by container/terminal.ts). */
+export type PolicyOptions = Record<string, never>;
 
 export interface PolicyEntry {
   /** JSON-pointer-like name of the field; `*` stands for any key or index, `--x` for a command-line flag. */
@@ -139,22 +137,15 @@ export const POLICY: readonly PolicyEntry[] = [
   { path: '/process/user/username', fate: 'ignored', note: 'Windows only', find: used('/process/user/username') },
   {
     path: '/process/terminal',
-    fate: 'error',
-    note: 'terminal is not supported',
-    find: (c) => (c.process?.terminal === true ? ['/process/terminal'] : []),
+    fate: 'supported',
+    note: "a pty of the container's devpts as stdio and controlling terminal; its master goes to --console-socket, or is relayed by ch-run-oci in the foreground",
   },
   {
     path: '--console-socket',
-    fate: 'error',
-    note: 'terminal is not supported',
-    find: (_c, o) => (o.consoleSocket !== undefined && o.consoleSocket !== '' ? ['--console-socket'] : []),
+    fate: 'supported',
+    note: "receives the pty's master (SCM_RIGHTS, as runc sends it); only with a terminal and a detached container or process",
   },
-  {
-    path: '/process/consoleSize',
-    fate: 'ignored',
-    note: 'only meaningful with a terminal',
-    find: (c) => (c.process?.consoleSize !== undefined && c.process.terminal !== true ? ['/process/consoleSize'] : []),
-  },
+  { path: '/process/consoleSize', fate: 'supported', note: 'the initial window size of the pty (without a terminal it means nothing)' },
   { path: '/process/commandLine', fate: 'ignored', note: 'Windows only', find: used('/process/commandLine') },
   { path: '/process/capabilities', fate: 'supported', note: 'capability sets, which count only inside the user namespace' },
   { path: '/process/rlimits', fate: 'supported', note: "set with setrlimit; a hard limit above the caller's fails" },
@@ -431,7 +422,7 @@ export function policyRows(): { path: string; fate: Fate; note: string }[] {
  * Refuses the first field this runtime cannot apply (UserError naming it) and
  * notes, under --debug, every field it accepts without applying.
  */
-export function applyPolicy(config: OciConfig, opts: PolicyOptions): void {
+export function applyPolicy(config: OciConfig, opts: PolicyOptions = {}): void {
   for (const row of POLICY) {
     if (row.fate !== 'error' || !row.find) continue;
     const hits = row.find(config, opts);

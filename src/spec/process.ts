@@ -27,7 +27,5 @@ export function loadProcess(file: string): Process {
   } catch (err) {
     throw new UserError(`--process ${abs}`, errnoText(err));
   }
-  const process = validateProcess(parseJson(text, abs), abs);
-  if (process.terminal) throw new UserError(`${abs}: /terminal`, 'terminal is not supported');
-  return process;
+  return validateProcess(parseJson(text, abs), abs);
 }

@@ -15,6 +15,7 @@ import {
   descendsFrom,
   exited,
   pidsOf,
+  ptyDrive,
   run,
   scratch,
   show,
@@ -123,6 +124,14 @@ describe.each(WHO)('buildah as %s', (who) => {
       });
       expect(r.status, show(r)).toBe(0);
       expect(r.stdout).toBe('hello from stdin and done\n');
+    });
+
+    it('run -t from a terminal: the command has a pty (buildah takes the master from the console socket)', () => {
+      const cmd = ['buildah', 'run', '-t', '--runtime', RUNTIME, ...isolation(who), ctr, '--', 'sh', '-c', 'tty; [ -t 0 ] && echo tty-ok'];
+      const r = ptyDrive(who, cmd, [], 40);
+      expect(r.hung, r.out).toBe(false);
+      expect(r.status, r.out).toBe(0);
+      expect(r.out).toMatch(/\/dev\/pts\/\d+\r\ntty-ok\r\n/);
     });
 
     it("exit status of the command is buildah run's", () => {

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { asIds, resolveRuntime, userIds, type UserIds } from '../helpers/repo';
+import { REPO, asIds, resolveRuntime, userIds, type UserIds } from '../helpers/repo';
 
 export { exited, pidsOf, waitUntil as waitFor } from '../helpers/procs';
 
@@ -79,6 +79,22 @@ export const podman = (who: Who, args: string[], o?: RunOpts): Result => run(who
 
 /** Every buildah verb that runs a container takes --runtime (it is not a global flag). */
 export const buildah = (who: Who, args: string[], o?: RunOpts): Result => run(who, ['buildah', ...args], o);
+
+export type PtyStep = { send: string } | { expect: string; within?: number } | { winsize: [number, number] } | { pause: number };
+
+/**
+ * CMD run as WHO on a pty of its own (test/helpers/pty-driver.py), typed at by
+ * STEPS; SIGKILLed after DEADLINE s, so a hang fails instead of blocking.
+ */
+export function ptyDrive(who: Who, cmd: string[], steps: PtyStep[], deadline = 40): { out: string; status: number | null; hung: boolean } {
+  const driver = path.join(REPO, 'test/helpers/pty-driver.py');
+  const r = run(who, ['python3', driver, JSON.stringify(steps), String(deadline), ...cmd], { timeout: (deadline + 20) * 1000 });
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return { out: `pty driver: ${show(r)}`, status: null, hung: true };
+  }
+}
 
 /** One line that says what happened, for assertion messages. */
 export function show(r: Result): string {

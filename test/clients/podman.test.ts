@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUSYBOX, DEBIAN, IS_CRUN, WHO, type Who, podman, runtimeStates, scratch, show } from './helpers';
+import { BUSYBOX, DEBIAN, RUNTIME, WHO, type Who, podman, ptyDrive, runtimeStates, scratch, show } from './helpers';
 
 describe.each(WHO)('podman as %s', (who: Who) => {
   const names: string[] = [];
@@ -293,18 +293,49 @@ describe.each(WHO)('podman as %s', (who: Who) => {
     });
   });
 
-  // crun supports terminals; ch-run-oci does not and must say so, not hang.
-  it.runIf(IS_CRUN)('run -t works (crun control: terminals supported)', () => {
-    const r = podman(who, ['run', '--rm', '-t', BUSYBOX, 'echo', 'tty-ok'], { timeout: 30_000 });
-    expect(r.status, show(r)).toBe(0);
-    expect(r.stdout).toContain('tty-ok');
-  });
-  it.skipIf(IS_CRUN)('run -t fails with a clear message about the terminal (ch-run-oci)', () => {
-    const r = podman(who, ['run', '--rm', '-t', BUSYBOX, 'echo', 'tty-ok'], { timeout: 30_000 });
+  // Terminals: conmon passes --console-socket to create and exec and takes the pty master (runc's protocol).
+  it('run -t: the process has a pty (conmon got the master)', () => {
+    const r = podman(who, ['run', '--rm', '-t', BUSYBOX, 'sh', '-c', 'tty; [ -t 0 ] && echo tty-ok; exit 3'], { timeout: 30_000 });
     expect(r.signal, 'podman hung').toBeNull();
-    expect(r.status, show(r)).not.toBe(0);
-    expect(r.stderr).toMatch(/terminal/i);
-    expect(r.stdout).not.toContain('tty-ok');
+    expect(r.status, show(r)).toBe(3);
+    expect(r.stdout).toMatch(/^\/dev\/pts\/\d+\r\ntty-ok\r\n$/);
+  });
+
+  it('run -it from a terminal: typed input, window size, ^C, the exit status', () => {
+    const r = ptyDrive(
+      who,
+      ['podman', '--runtime', RUNTIME, 'run', '--rm', '-it', BUSYBOX, 'sh'],
+      [
+        { expect: '# ', within: 20 },
+        { send: 'stty size\r' },
+        { expect: '24 80' },
+        { send: 'sleep 60\r' },
+        { pause: 0.5 },
+        { send: '\x03' },
+        { send: 'echo typed-$((6*7))\r' },
+        { expect: 'typed-42' },
+        { send: 'exit 7\r' },
+      ],
+    );
+    expect(r.hung, r.out).toBe(false);
+    expect(r.status, r.out).toBe(7);
+    expect(r.out).toContain('24 80\r\n');
+    expect(r.out).toContain('typed-42\r\n');
+  });
+
+  it('exec -it from a terminal into a running container', () => {
+    const c = name('exec-tty');
+    const d = podman(who, ['run', '-d', '--name', c, BUSYBOX, 'sleep', '2003']);
+    expect(d.status, show(d)).toBe(0);
+    const r = ptyDrive(
+      who,
+      ['podman', '--runtime', RUNTIME, 'exec', '-it', c, 'sh'],
+      [{ expect: '# ', within: 20 }, { send: 'tty; echo typed-$((2+3))\r' }, { expect: 'typed-5' }, { send: 'exit 4\r' }],
+    );
+    expect(r.hung, r.out).toBe(false);
+    expect(r.status, r.out).toBe(4);
+    expect(r.out).toMatch(/\/dev\/pts\/\d+\r\ntyped-5\r\n/);
+    expect(running(who, c)).toBe(true);
   });
 
   it('an error in create (bind mount whose source vanished) is shown by podman', () => {

@@ -113,7 +113,7 @@ export const FEATURES = {
   /** linux.sysctl (Docker sets net.ipv4.* in its own network namespaces). Issue 12. */
   sysctl: true,
   /** process.terminal + --console-socket (ctr -t, docker -t/-it, exec -t). Issue 13. */
-  terminal: false,
+  terminal: true,
   /** hooks.prestart (libnetwork-setkey: every Docker container with its own network namespace). Issue 13. */
   hooks: false,
   /** cgroups: resources, pause/resume, ctr task metrics, docker stats/--memory/--pids-limit. Issue 14. */

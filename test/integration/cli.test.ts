@@ -115,12 +115,12 @@ describe('create refuses bad bundles with one line and leaves nothing', () => {
       /hooks/,
     ],
     [
-      'terminal',
+      'a terminal without a console socket',
       (b) =>
         edit(b, (c) => {
           c.process.terminal = true;
         }),
-      /terminal/,
+      /cannot allocate tty if ch-run-oci will detach without setting console socket/,
     ],
     [
       'bad version',
