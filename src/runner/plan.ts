@@ -247,6 +247,8 @@ export interface Plan {
 
 export interface ExecPlan {
   kind: 'exec';
+  /** The container process and its start time: the runner refuses a pid that names another process by the time it joins. */
+  target: { pid: number; startTime: string };
   wait: boolean;
   preserveFds: number;
   /** The container's cgroup.procs files: the process joins its cgroups first. */

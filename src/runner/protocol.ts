@@ -95,6 +95,7 @@ function execRecords(plan: ExecPlan): PlanRecord[] {
   if (plan.wait) r.push(['wait']);
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
   if (plan.cgroupProcs?.length) r.push(['cgroup', ...plan.cgroupProcs]);
+  r.push(['target', String(plan.target.pid), plan.target.startTime]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
   r.push(...processRecords(plan));
