@@ -22,7 +22,7 @@ export function preserveProblem(count: number, links: ReadonlyMap<number, string
   const passed = callerFdCount(links);
   if (count <= passed) return undefined;
   const fd = 3 + passed;
-  const only = passed === 0 ? 'the caller passed none from fd 3' : `only fds 3-${2 + passed} are`;
+  const only = passed === 0 ? 'the caller passed none' : `only fds 3-${2 + passed} are`;
   if (!links.has(fd)) return `fd ${fd} is not open (${only})`;
   return `fd ${fd} is ch-run-oci's own, not one the caller passed (${only})`;
 }

@@ -205,6 +205,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
     if ((fifo_path_fd = open(path, O_PATH | O_CLOEXEC)) < 0) die(errno, "fifo", "open %s", path);
   }
   if (u) {
+    lock_binds(p);
     if (unshare((int)num(u->argv[0])) < 0) die(errno, "unshare", "namespaces");
     /* The container's user namespace, by inode, for R's report: the caller
      * cannot read it from /proc once we are not dumpable. */

@@ -104,6 +104,8 @@ export interface BindStep {
   nofollow: boolean;
   /** The source must be this device node (checked by the runner on the clone). */
   device?: { type: 'c' | 'b'; major: number; minor: number };
+  /** A read-only view of a host directory the container must not remount writable (the cgroup view): locked by the runner; see protocol.ts. */
+  lock?: boolean;
 }
 
 /** A fresh file system (fsopen/fsmount), attached in the rootfs. */
