@@ -14,12 +14,19 @@ interface LogSettings {
 }
 
 const settings: LogSettings = { format: 'text', debug: false };
-/** --log, opened once by configureLog (a path swapped later cannot make us block or write elsewhere). */
+/** --log, opened once (a path swapped later cannot make us block or write elsewhere). */
 let logFd: number | undefined;
+let logTried = false;
 
 export function configureLog(s: Partial<LogSettings>): void {
   Object.assign(settings, s);
-  if (s.file !== undefined && logFd === undefined) logFd = openLog(s.file);
+}
+
+/** Opens --log now, or throws its one line: every verb starts with this (cli/verb.ts). */
+export function openLogFile(): void {
+  if (logTried || settings.file === undefined) return;
+  logTried = true;
+  logFd = openLog(settings.file);
 }
 
 export function isDebug(): boolean {
@@ -73,6 +80,12 @@ function logKind(st: fs.Stats): string | undefined {
 }
 
 function toFile(level: Level, msg: string): void {
+  // A message before any verb ran (a command line yargs refused): opened here, or not logged.
+  try {
+    openLogFile();
+  } catch {
+    /* the message still reaches stderr */
+  }
   if (logFd === undefined) return;
   const time = new Date().toISOString();
   const line =
