@@ -16,10 +16,23 @@ const EPOLL = 'anon_inode:[eventpoll]';
 describe('--preserve-fds', () => {
   it("counts the fds below Node's first epoll fd as the caller's", () => {
     expect(callerFdCount(fds([[3, EPOLL]]))).toBe(0);
-    expect(callerFdCount(fds([[3, '/etc/passwd'], [4, 'pipe:[1]'], [5, EPOLL], [6, 'anon_inode:[io_uring]']]))).toBe(2);
+    expect(
+      callerFdCount(
+        fds([
+          [3, '/etc/passwd'],
+          [4, 'pipe:[1]'],
+          [5, EPOLL],
+          [6, 'anon_inode:[io_uring]'],
+        ]),
+      ),
+    ).toBe(2);
   });
   it("refuses ch-run-oci's own fds and missing ones", () => {
-    const two = fds([[3, '/etc/passwd'], [4, EPOLL], [5, 'pipe:[2]']]);
+    const two = fds([
+      [3, '/etc/passwd'],
+      [4, EPOLL],
+      [5, 'pipe:[2]'],
+    ]);
     expect(preserveProblem(1, two)).toBeUndefined();
     expect(preserveProblem(2, two)).toBe("fd 4 is ch-run-oci's own, not one the caller passed (only fds 3-3 are)");
     expect(preserveProblem(1, fds([[3, EPOLL]]))).toBe("fd 3 is ch-run-oci's own, not one the caller passed (the caller passed none)");
@@ -62,9 +75,13 @@ describe('cgroup records', () => {
     expect(recordProblem(HOST, withDir('/sys/fs/cgroup/memory/user/me'), ID, ROOT)).toMatch(/caller's own cgroup or one of its parents/);
     expect(recordProblem(HOST, withDir('/sys/fs/cgroup/memory/user'), ID, ROOT)).toMatch(/caller's own cgroup or one of its parents/);
     expect(recordProblem(HOST, withDir('/etc'), ID, ROOT)).toMatch(/not strictly below/);
-    expect(recordProblem(HOST, withDir('/sys/fs/cgroup/cpu,cpuacct/x', 0), ID, ROOT)).toMatch(/not strictly below \/sys\/fs\/cgroup\/memory/);
+    expect(recordProblem(HOST, withDir('/sys/fs/cgroup/cpu,cpuacct/x', 0), ID, ROOT)).toMatch(
+      /not strictly below \/sys\/fs\/cgroup\/memory/,
+    );
     expect(recordProblem(HOST, withDir('/sys/fs/cgroup/memory/user/me/x/../../..'), ID, ROOT)).toMatch(/not a clean absolute path/);
-    expect(recordProblem(HOST, withDir(`/sys/fs/cgroup/memory/other/${NAME}`), ID, ROOT)).toMatch(/default name but is not where create puts it/);
+    expect(recordProblem(HOST, withDir(`/sys/fs/cgroup/memory/other/${NAME}`), ID, ROOT)).toMatch(
+      /default name but is not where create puts it/,
+    );
   });
   it('refuses unknown hierarchies, wrong controllers, stray pending directories and freezer files', () => {
     const r = good();
