@@ -27,7 +27,8 @@ export function recordProblem(host: Host | undefined, rec: CgroupRecord, id: str
     if (!hs.length) return `${echoPath(dir)} is in no mounted cgroup hierarchy${key === undefined ? '' : ` "${key}"`}`;
     for (const h of hs) {
       const hname = h.key === V2 ? 'cgroup2' : h.key;
-      if (!dir.startsWith(h.mountpoint + '/')) return `${echoPath(dir)} is not strictly below ${h.mountpoint} (${hname}): a hierarchy root, or outside it`;
+      if (!dir.startsWith(h.mountpoint + '/'))
+        return `${echoPath(dir)} is not strictly below ${h.mountpoint} (${hname}): a hierarchy root, or outside it`;
       const cg = path.posix.join(h.mountRoot, path.posix.relative(h.mountpoint, dir));
       if (cg === h.own || h.own.startsWith(cg + '/')) return `${echoPath(dir)} is the caller's own cgroup or one of its parents (${hname})`;
       if (path.posix.basename(cg) === name && cg !== defaults.get(h.key))
@@ -49,7 +50,10 @@ export function recordProblem(host: Host | undefined, rec: CgroupRecord, id: str
     if (p) return p;
   }
   const f = rec.freezer;
-  if (f !== undefined && !rec.dirs.some((d) => f && (f.file === path.posix.join(d.dir, 'freezer.state') || f.file === path.posix.join(d.dir, 'cgroup.freeze'))))
+  if (
+    f !== undefined &&
+    !rec.dirs.some((d) => f && (f.file === path.posix.join(d.dir, 'freezer.state') || f.file === path.posix.join(d.dir, 'cgroup.freeze')))
+  )
     return `freezer file ${echoPath(String(f?.file))} is not in a recorded cgroup`;
   return undefined;
 }

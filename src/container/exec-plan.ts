@@ -83,7 +83,10 @@ export function readContainerView(pid: number, startTime?: string): ContainerVie
 export function checkIsContainer(view: Pick<ContainerView, 'pid' | 'namespaces'>): void {
   for (const type of ['user', 'mount'] as const) {
     if (!view.namespaces.includes(type)) {
-      throw new UserError(`container process ${view.pid}`, `is in our own ${type} namespace: not a container (state.json names another process)`);
+      throw new UserError(
+        `container process ${view.pid}`,
+        `is in our own ${type} namespace: not a container (state.json names another process)`,
+      );
     }
   }
 }

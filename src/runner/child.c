@@ -37,7 +37,10 @@ static void check_target(const struct plan *p, const struct rec **joins, const i
   for (int field = 2; s && field < 22; field++) s = strchr(s + 1, ' ');
   if (!s || strncmp(s + 1, t->argv[1], strlen(t->argv[1])) || (s[1 + strlen(t->argv[1])] != ' ' && s[1 + strlen(t->argv[1])] != 0))
     die(0, "exec", "container process %s is not running (its pid names another process now)", t->argv[0]);
-  static const struct { int flag; const char *ns, *name; } own[] = { { CLONE_NEWUSER, "user", "user" }, { CLONE_NEWNS, "mnt", "mount" } };
+  static const struct {
+    int flag;
+    const char *ns, *name;
+  } own[] = { { CLONE_NEWUSER, "user", "user" }, { CLONE_NEWNS, "mnt", "mount" } };
   for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
     struct stat ours, theirs;
     snprintf(path, sizeof path, "/proc/self/ns/%s", own[i].ns);

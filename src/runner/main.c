@@ -129,7 +129,8 @@ int main(int argc, char **argv) {
    * shell's `exec 40<file`; Node marks only its own fds close-on-exec): it
    * goes before any stage forks, so neither C1, the fake-root supervisor nor
    * the container waiting on its fifo ever holds it. */
-  if (plan_fd < 3 || report_fd != plan_fd + 1) die(0, "runner", "fds %d and %d: expected the plan fd from 3, the report fd next", plan_fd, report_fd);
+  if (plan_fd < 3 || report_fd != plan_fd + 1)
+    die(0, "runner", "fds %d and %d: expected the plan fd from 3, the report fd next", plan_fd, report_fd);
   if (syscall(SYS_close_range, (unsigned)report_fd + 1, ~0U, 0) < 0) die(errno, "runner", "close inherited fds");
   /* A caller that dies before our report takes the half-built container
    * with it (C1 and C2 follow through their own PDEATHSIG). */
