@@ -1,4 +1,4 @@
-// Global set-up for the integration tests: the unprivileged test user (no
+// Global set-up for the integration and hardening tests: the unprivileged test user (no
 // /etc/subuid range, like a CI runner), the subreaper helper, and one scratch
 // directory for the whole run (TMPDIR, so every os.tmpdir() in the tests lands
 // there), removed when the run ends.
@@ -6,9 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-
-const REPO = path.resolve(__dirname, '..');
-const USER = 'chroci-test';
+import { BUILT } from './helpers/repo';
+import { TEST_USER as USER } from './helpers/runtime';
+import { buildReaper } from './helpers/fuzz';
 
 export default function setup(): () => void {
   if (process.geteuid?.() !== 0) throw new Error('the integration tests must run as root (they also test as an unprivileged user)');
@@ -26,17 +26,8 @@ export default function setup(): () => void {
       throw new Error(`${USER} must have no range in ${f}`);
     }
   }
-  const exe = path.join(REPO, 'dist', 'ch-run-oci');
-  if (!fs.existsSync(exe)) throw new Error(`${exe} is missing: run npm run build first`);
-  fs.mkdirSync(path.join(REPO, 'dist', 'test'), { recursive: true });
-  execFileSync('cc', [
-    '-O2',
-    '-Wall',
-    '-Werror',
-    '-o',
-    path.join(REPO, 'dist', 'test', 'subreaper'),
-    path.join(REPO, 'test', 'helpers', 'subreaper.c'),
-  ]);
+  if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first`);
+  buildReaper();
   return scratchRun();
 }
 

@@ -57,6 +57,8 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         process: config.process,
         // exec's processes get the container's seccomp profile (as runc's do).
         seccomp: config.linux?.seccomp,
+        // and its memory policy.
+        memoryPolicy: config.linux?.memoryPolicy,
         // exec joins the same session keyring (absent: the caller's is kept).
         ...(o.noNewKeyring ? {} : { keyring: o.id }),
         // Until the container pid is known, status follows this process: a

@@ -13,7 +13,8 @@ import { covers, parseIdMap } from './idmap';
 import { planProcess } from './process';
 import { planFakeroot } from './fakeroot';
 import { planProfile } from './profile';
-import type { OciConfig, Seccomp } from '../spec/types';
+import { planAffinity, planMemoryPolicy } from './sched';
+import type { Linux, OciConfig, Seccomp } from '../spec/types';
 
 /** What we learn about the running container from /proc/PID. */
 export interface ContainerView {
@@ -100,6 +101,8 @@ export interface ExecContext {
   keyring?: string;
   /** The container's cgroup.procs files: the process joins its cgroups (its limits; kill --all finds it). */
   cgroupProcs?: string[];
+  /** The container's linux.memoryPolicy (its processes all get it). */
+  memoryPolicy?: Linux['memoryPolicy'];
   /** Wait for the process and report its status (exec without --detach). */
   wait: boolean;
   preserveFds: number;
@@ -124,6 +127,7 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
   // Decided as for the container (same maps, same ch-run-oci.fakeroot directive).
   const fakeroot = planFakeroot({ annotations: ctx.annotations ?? {} } as OciConfig, { uidMap: view.uidMap, gidMap: view.gidMap });
   const profile = planProfile(ctx.seccomp);
+  const cpus = planAffinity(proc?.execCPUAffinity);
   return {
     kind: 'exec',
     target: { pid: view.pid, startTime: view.startTime },
@@ -136,5 +140,8 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
     fakeroot,
     profile,
     keyring: ctx.keyring,
+    cpusInitial: cpus.initial,
+    cpusFinal: cpus.final,
+    memoryPolicy: planMemoryPolicy(ctx.memoryPolicy),
   };
 }

@@ -1,7 +1,7 @@
 // exec: one more process in a running container. Nothing is created: the
 // runner joins the container process's namespaces (user first) and execs.
 import { UserError } from '../errors';
-import type { Process, Seccomp } from '../spec/types';
+import type { Linux, Process, Seccomp } from '../spec/types';
 import type { StateStore } from '../state/store';
 import { writePidFile } from './pidfile';
 import { observe, requireStatus } from './transitions';
@@ -27,6 +27,7 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
     annotations: record.annotations,
     seccomp: record.seccomp as Seccomp | undefined,
     keyring: record.keyring,
+    memoryPolicy: record.memoryPolicy as Linux['memoryPolicy'],
     cgroupProcs,
     wait: !o.detach,
     preserveFds: o.preserveFds,

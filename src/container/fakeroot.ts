@@ -211,6 +211,10 @@ export function planFakeroot(
   }
   const why = mode === 'always' ? `${FAKEROOT_ANNOTATION}=always` : 'single-id user namespace';
   log.debug(`fakeroot: active (${why}): chown, set*id, setgroups and device mknod succeed without effect`);
+  // What a build commits from here: ownership cannot be recorded with one id mapped (issue 17's measurements).
+  log.debug(
+    'fakeroot: owners cannot be recorded with one id mapped: every file the container makes is owned by the mapped id (0:0 in an image built from it)',
+  );
   return { program: encodeProgram(prog), idRules: idRules(hostArch) };
 }
 

@@ -13,6 +13,7 @@ import { planProcess } from './process';
 import { planFakeroot } from './fakeroot';
 import { planProfile } from './profile';
 import { planSysctls } from './sysctl';
+import { planMemoryPolicy, timeOffsetsText } from './sched';
 import type { CgroupView } from '../cgroups/view';
 
 export interface PlanContext {
@@ -102,5 +103,8 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     fakeroot: planFakeroot(config, ids),
     profile: planProfile(config.linux?.seccomp),
     sysctls,
+    // Policy refuses offsets without a time namespace of the container's own.
+    timeOffsets: created.includes('time') ? timeOffsetsText(config.linux?.timeOffsets) : undefined,
+    memoryPolicy: planMemoryPolicy(config.linux?.memoryPolicy),
   };
 }

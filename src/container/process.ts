@@ -7,6 +7,7 @@ import type { Capabilities, Process } from '../spec/types';
 import type { CapSets, ProcessPlan } from '../runner/plan';
 import { containerPath } from './mounts';
 import { callerStackLimit, checkExecSize } from './exec-limits';
+import { planIoPriority, planScheduler } from './sched';
 
 // linux/resource.h order.
 const RLIMITS = [
@@ -116,5 +117,7 @@ export function planProcess(p: Process | undefined): ProcessPlan {
     caps: capSets(p.capabilities),
     oomScoreAdj: p.oomScoreAdj,
     homeFromPasswd,
+    scheduler: planScheduler(p.scheduler),
+    ioPriority: planIoPriority(p.ioPriority),
   };
 }

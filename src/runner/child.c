@@ -96,6 +96,9 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   char via[64];
   snprintf(via, sizeof via, "/proc/self/fd/%d", fifo_path_fd);
   if (fifo_path_fd >= 0) check_fifo_reachable(via);
+  /* In the container's cgroups already (C1 joined them): exec's final CPUs. */
+  apply_cpus(p, "cpus-final");
+  apply_mempolicy(p);
   profile_build(p);
 
   say(pp->sync_w, "ok\n");
@@ -149,6 +152,8 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
   /* Fake root's supervisor: forked here, while we are still in the caller's
    * namespaces (see seccomp.c). */
   start_fakeroot_supervisor(p);
+  /* exec's initial CPUs, before the move into the container's cgroups. */
+  apply_cpus(p, "cpus-initial");
   /* Into the container's cgroups before any namespace: a cgroup namespace
    * made below is rooted there, and everything forked later is in them. */
   join_cgroups(p);
@@ -217,6 +222,9 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
     userns_ino = (unsigned long long)ns.st_ino;
     say(pp->sync_w, "unshared\n");
     await(pp->maps_r);
+    /* Still with every capability of the new user namespace, before any
+     * process is in the new time namespace. */
+    write_time_offsets(p);
     setup_process_early(p); /* before an id change: it needs our /proc files */
     /* The caller's own ids may have no mapping (--uidmap 0:1:…): the set-up
      * then runs as the container ids the plan names, since an unmapped id

@@ -222,6 +222,10 @@ int main(int argc, char **argv) {
   say(report_fd, "ok %d%s\n", c2, userns);
   ssize_t n = read_line(report_fd, line, sizeof line);
   if (n <= 0 || strcmp(line, "go")) die(0, "runner", "the caller did not confirm the container pid");
+  /* Before C2 runs anything of the container (it waits for "go"), after the
+   * caller wrote the cgroup limits: a real-time policy needs the cpu
+   * controller's rt_runtime_us that linux.resources sets. */
+  apply_sched(&p, c2);
   if (prctl(PR_SET_PDEATHSIG, 0) < 0) die(errno, "runner", "prctl PDEATHSIG"); /* the container exists now: the caller owns it */
   if (write(pp.go_w, "g", 1) != 1) die(errno, "runner", "release container");
   n = read_line(pp.sync_r, line, sizeof line);

@@ -16,6 +16,7 @@ export const NAMESPACES: readonly { type: NamespaceType; clone: number; proc: st
   { type: 'network', clone: 0x40000000, proc: 'net' },
   { type: 'cgroup', clone: 0x02000000, proc: 'cgroup' },
   { type: 'pid', clone: 0x20000000, proc: 'pid' },
+  { type: 'time', clone: 0x00000080, proc: 'time' },
   { type: 'mount', clone: 0x00020000, proc: 'mnt' },
 ];
 
@@ -86,6 +87,29 @@ export interface ProcessPlan {
    * process uid, "/" without one, as runc and crun do.
    */
   homeFromPasswd: boolean;
+  /** process.scheduler: sched_setattr(2) of the container process, made by the runner R with the caller's privilege. */
+  scheduler?: SchedulerPlan;
+  /** process.ioPriority: the ioprio_set(2) value (class << 13 | level), set by R like the scheduler. */
+  ioPriority?: { value: number; text: string };
+}
+
+/** struct sched_attr's fields (u64 ones as decimal text); `text` says what was asked, for the runner's note. */
+export interface SchedulerPlan {
+  policy: number;
+  flags: number;
+  nice: number;
+  priority: number;
+  runtime: string;
+  deadline: string;
+  period: string;
+  text: string;
+}
+
+/** linux.memoryPolicy: set_mempolicy(2) mode (flags ORed in) and the nodes of its mask. */
+export interface MemoryPolicyPlan {
+  mode: number;
+  nodes: number[];
+  text: string;
 }
 
 /** A bind: a clone of a host path (recursive for rbind) attached in the rootfs. */
@@ -245,6 +269,10 @@ export interface Plan {
   profile?: ProfilePlan;
   /** linux.sysctl writes (kernel.hostname/domainname are folded into hostname/domainname); see container/sysctl.ts. */
   sysctls: SysctlPlan;
+  /** linux.timeOffsets: written to /proc/self/timens_offsets by C1 (new time namespace) before it forks C2. */
+  timeOffsets?: string;
+  /** linux.memoryPolicy: set by C2 on itself during set-up (inherited by everything it runs). */
+  memoryPolicy?: MemoryPolicyPlan;
 }
 
 export interface ExecPlan {
@@ -264,4 +292,10 @@ export interface ExecPlan {
   profile?: ProfilePlan;
   /** The container's session keyring, joined by name (undefined: the caller's is kept, as by the container). */
   keyring?: string;
+  /** process.execCPUAffinity.initial: C1's CPUs before it joins the cgroups. */
+  cpusInitial?: number[];
+  /** process.execCPUAffinity.final: C2's CPUs after the cgroup join, before execve. */
+  cpusFinal?: number[];
+  /** The container's linux.memoryPolicy, set as for its own process. */
+  memoryPolicy?: MemoryPolicyPlan;
 }

@@ -51,6 +51,7 @@ function createRecords(plan: Plan): PlanRecord[] {
   r.push(['uidmap', mapText(plan.ids.uidMap)], ['gidmap', mapText(plan.ids.gidMap)]);
   const s = plan.ids.setupIds;
   if (s) r.push(['setupids', String(s.uid), String(s.gid), String(s.hostUid), String(s.hostGid)]);
+  if (plan.timeOffsets !== undefined) r.push(['timens', plan.timeOffsets]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
   r.push(...sysctlRecords(plan.sysctls, 'own'));
   r.push(['rootfs', plan.rootfs, String(plan.rootAttrs)]);
@@ -100,16 +101,38 @@ function execRecords(plan: ExecPlan): PlanRecord[] {
   const r: PlanRecord[] = [['v', PROTOCOL_VERSION]];
   if (plan.wait) r.push(['wait']);
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
+  if (plan.cpusInitial) r.push(['cpus-initial', ...plan.cpusInitial.map(String)]);
   if (plan.cgroupProcs?.length) r.push(['cgroup', ...plan.cgroupProcs]);
   r.push(['target', String(plan.target.pid), plan.target.startTime]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
+  if (plan.cpusFinal) r.push(['cpus-final', ...plan.cpusFinal.map(String)]);
   r.push(...processRecords(plan));
   return r;
 }
 
-function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
+/*
+ * Scheduling and memory placement (src/runner/sched.c):
+ *   sched POLICY FLAGS NICE PRIORITY RUNTIME DEADLINE PERIOD TEXT   R: sched_setattr of C2, by pid
+ *   ioprio VALUE TEXT                  R: ioprio_set of C2, by pid
+ *   mempolicy MODE TEXT NODE…          C2: set_mempolicy on itself during set-up
+ *   cpus-initial CPU… / cpus-final CPU…  exec: C1 before the cgroup join / C2 after it
+ *   timens TEXT                        C1: /proc/self/timens_offsets after the id maps
+ * TEXT is what the config asked, for the note R sends once it is applied.
+ */
+function schedRecords(plan: Plan | ExecPlan): PlanRecord[] {
   const r: PlanRecord[] = [];
+  const s = plan.process.scheduler;
+  if (s) r.push(['sched', ...[s.policy, s.flags, s.nice, s.priority].map(String), s.runtime, s.deadline, s.period, s.text]);
+  const io = plan.process.ioPriority;
+  if (io) r.push(['ioprio', String(io.value), io.text]);
+  const m = plan.memoryPolicy;
+  if (m) r.push(['mempolicy', String(m.mode), m.text, ...m.nodes.map(String)]);
+  return r;
+}
+
+function processRecords(plan: Plan | ExecPlan): PlanRecord[] {
+  const r: PlanRecord[] = schedRecords(plan);
   const p = plan.process;
   for (const l of p.rlimits) r.push(['rlimit', l.type, String(l.resource), l.soft, l.hard]);
   r.push(['umask', String(p.umask)], ['cwd', p.cwd], ['path', p.searchPath]);

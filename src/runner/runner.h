@@ -78,6 +78,14 @@ void join_keyring(const struct plan *p);
 /* cgroup.c: C1 joins the container's cgroups (`cgroup FILE…`) first. */
 void join_cgroups(const struct plan *p);
 
+/* sched.c: R sets C2's scheduler and I/O priority by pid (the caller's
+ * privilege); C1 the initial affinity and the time offsets, C2 the final
+ * affinity and the memory policy, each on itself. */
+void apply_sched(const struct plan *p, pid_t pid);
+void apply_cpus(const struct plan *p, const char *tag);
+void apply_mempolicy(const struct plan *p);
+void write_time_offsets(const struct plan *p);
+
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {
   int sync_r, sync_w; /* children -> R: "unshared", "pid N", "ok", "ack", "error ..." */

@@ -3,6 +3,7 @@
 import { KNOWN_CAPABILITIES } from './capabilities';
 import { MOUNT_FLAG_OPTIONS } from './mount-options';
 import { CREATABLE_NAMESPACES, DIRECTIVE_PREFIX, DIRECTIVES, POLICY } from './policy';
+import { MPOL_FLAGS, MPOL_MODES } from './sched';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_KNOWN_FLAGS, SECCOMP_OPERATORS } from './seccomp';
 import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
 
@@ -44,6 +45,7 @@ export function featuresDocument(opts: FeaturesOptions = {}): Record<string, unk
       selinux: { enabled: !unsupported('/process/selinuxLabel') },
       intelRdt: { enabled: !unsupported('/linux/intelRdt') },
       mountExtensions: { idmap: { enabled: !unsupported('/mounts/*/uidMappings') } },
+      memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
     },
   };
 }

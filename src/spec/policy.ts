@@ -88,10 +88,6 @@ function namespaceEntries(config: OciConfig, match: (type: string, path: string 
   return out;
 }
 
-function hasNamespace(config: OciConfig, type: NamespaceType): boolean {
-  return (config.linux?.namespaces ?? []).some((ns) => ns.type === type);
-}
-
 /** A new namespace of this type is made (listed without a path). */
 function createsNamespace(config: OciConfig, type: NamespaceType): boolean {
   return (config.linux?.namespaces ?? []).some((ns) => ns.type === type && (ns.path ?? '') === '');
@@ -166,9 +162,27 @@ export const POLICY: readonly PolicyEntry[] = [
   { path: '/process/oomScoreAdj', fate: 'supported', note: 'written to /proc/self/oom_score_adj; lowering it needs privilege and fails' },
   { path: '/process/apparmorProfile', fate: 'ignored', note: NO_LSM, find: used('/process/apparmorProfile') },
   { path: '/process/selinuxLabel', fate: 'ignored', note: NO_LSM, find: used('/process/selinuxLabel') },
-  { path: '/process/ioPriority', fate: 'ignored', note: 'I/O priority is left as inherited', find: used('/process/ioPriority') },
-  { path: '/process/scheduler', fate: 'ignored', note: 'scheduling policy is left as inherited', find: used('/process/scheduler') },
-  { path: '/process/execCPUAffinity', fate: 'ignored', note: 'CPU affinity is left as inherited', find: used('/process/execCPUAffinity') },
+  {
+    path: '/process/scheduler',
+    fate: 'supported',
+    note: "sched_setattr(2) of the container process, made by the runner with the caller's privilege before the process runs anything (inherited by its children); SCHED_ISO is not a Linux policy; as an unprivileged user the kernel allows a higher nice, SCHED_BATCH and SCHED_IDLE, and refuses a lower nice, SCHED_FIFO, SCHED_RR and SCHED_DEADLINE (an error naming the field); also for exec",
+  },
+  {
+    path: '/process/ioPriority',
+    fate: 'supported',
+    note: 'ioprio_set(2) of the container process, made like the scheduler; IOPRIO_CLASS_RT needs CAP_SYS_NICE on the host (an error otherwise); also for exec',
+  },
+  {
+    path: '/process/execCPUAffinity',
+    fate: 'supported',
+    note: "for processes started by exec (exec's args form takes the container's): initial before the process joins the container's cgroups, final after, right before it runs",
+  },
+  {
+    path: '/process/execCPUAffinity (the container process)',
+    fate: 'ignored',
+    note: "the runtime-spec makes it not applicable to the container's init process (kept for exec)",
+    find: (c) => (c.process?.execCPUAffinity?.initial || c.process?.execCPUAffinity?.final ? ['/process/execCPUAffinity'] : []),
+  },
   { path: '/hostname', fate: 'supported', note: "set in the container's new uts namespace" },
   {
     path: '/hostname (without a new uts namespace)',
@@ -241,19 +255,18 @@ export const POLICY: readonly PolicyEntry[] = [
     note: `joining an existing ${type} namespace is not supported`,
     find: (c) => namespaceEntries(c, (t, p) => t === type && p !== undefined && p !== ''),
   })),
-  {
-    path: '/linux/namespaces/* (time)',
-    fate: 'error',
-    note: 'time namespaces are not supported',
-    find: (c) => namespaceEntries(c, (t) => t === 'time'),
-  },
   { path: '/linux/uidMappings', fate: 'supported', note: "written to the new user namespace's uid_map" },
   { path: '/linux/gidMappings', fate: 'supported', note: "written to the new user namespace's gid_map" },
   {
     path: '/linux/timeOffsets',
-    fate: 'ignored',
-    note: 'without a time namespace there is nothing to offset',
-    find: (c) => (hasNamespace(c, 'time') ? [] : used('/linux/timeOffsets')(c, {})),
+    fate: 'supported',
+    note: "monotonic and boottime offsets of the container's new time namespace, written before its first process enters it",
+  },
+  {
+    path: '/linux/timeOffsets (without a new time namespace)',
+    fate: 'error',
+    note: 'offsets need a new time namespace (linux.namespaces type time without a path: a joined one has its offsets already)',
+    find: (c) => (createsNamespace(c, 'time') ? [] : used('/linux/timeOffsets')(c, {})),
   },
   {
     path: '/linux/devices',
@@ -398,7 +411,11 @@ export const POLICY: readonly PolicyEntry[] = [
     note: 'moving network devices into the container needs privilege on the host',
     find: used('/linux/netDevices'),
   },
-  { path: '/linux/memoryPolicy', fate: 'ignored', note: 'NUMA memory policy is left as inherited', find: used('/linux/memoryPolicy') },
+  {
+    path: '/linux/memoryPolicy',
+    fate: 'supported',
+    note: "set_mempolicy(2) of the container process during set-up (inherited by its children) and of exec's; needs no privilege; nodes outside the cpuset's are the kernel's error",
+  },
   { path: '/windows', fate: 'ignored', note: 'another platform', find: used('/windows') },
   { path: '/solaris', fate: 'ignored', note: 'another platform', find: used('/solaris') },
   { path: '/vm', fate: 'ignored', note: 'virtual-machine runtimes only', find: used('/vm') },

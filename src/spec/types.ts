@@ -176,6 +176,8 @@ export interface Linux {
   readonlyPaths?: string[];
   mountLabel?: string;
   personality?: { domain?: 'LINUX' | 'LINUX32'; flags?: string[] };
+  /** runtime-spec 1.3: set_mempolicy(2) of the container's processes. */
+  memoryPolicy?: { mode: string; nodes?: string; flags?: string[] };
   /** runtime-spec 1.2: network devices moved into the container. */
   netDevices?: Record<string, { name?: string }>;
   [unknown: string]: unknown;

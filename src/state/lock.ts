@@ -8,7 +8,10 @@
 //   that name to its own claim; that waiter then moves the directory away.
 //
 // A directory that is never empty cannot be replaced by another rename, so no
-// one can take a lock that a claimant or a live holder still has. A holder
+// one can take a lock that a claimant or a live holder still has. The
+// temporary names beside the lock (`.new-` while it is being made, `.gone-`
+// while it is being deleted) name their maker too; a waiter deletes those
+// whose maker is dead, so a holder killed mid-step leaves nothing for long. A holder
 // that is alive but not running (stopped by a signal) keeps its lock: others
 // see "busy" after the bounded wait. proper-lockfile's own staleness rule
 // (by mtime) is switched off by an age no lock reaches.
@@ -33,8 +36,29 @@ function me(kind: 'holder' | 'claim'): string {
   return `${kind}-${process.pid}-${pidStartTime(process.pid) ?? 0}`;
 }
 
-function unique(base: string, what: string): string {
-  return `${base}.${what}-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+function unique(base: string, what: 'new' | 'gone'): string {
+  return `${base}.${what}-${process.pid}-${pidStartTime(process.pid) ?? 0}-${crypto.randomBytes(6).toString('hex')}`;
+}
+
+const TEMPORARY = /^\.(?:new|gone)-(\d+)-(\d+)-[0-9a-f]+$/;
+
+/** Deletes the temporary names beside the lock at `dir` whose maker is dead (a create SIGKILLed between two steps). */
+export function sweepTemporaries(dir: string): void {
+  const parent = path.dirname(dir);
+  const base = path.basename(dir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!n.startsWith(base)) continue;
+    const m = TEMPORARY.exec(n.slice(base.length));
+    if (!m || isRunning(Number(m[1]), m[2])) continue;
+    fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+    log.debug(`lock ${dir}: removed ${n}, left by a process that is gone`);
+  }
 }
 
 /**
@@ -120,6 +144,7 @@ export async function acquire(target: string, dir: string, o: LockOptions): Prom
   const lockfile = require('proper-lockfile') as typeof Lockfile;
   const deadline = Date.now() + o.waitMs;
   let pause = 10;
+  sweepTemporaries(dir);
   for (;;) {
     breakDead(dir);
     try {

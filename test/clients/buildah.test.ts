@@ -135,7 +135,7 @@ describe.each(WHO)('buildah as %s', (who) => {
       const statesBefore = buildahStates(who);
       const child = start(who, ['buildah', 'run', '--runtime', RUNTIME, ...isolation(who), ctr, '--', 'sleep', '1000']);
       // Other sessions may run a sleep 1000 too: ours descends from this buildah.
-      const ours = (): number[] => pidsOf('sleep', '1000').filter((p) => descendsFrom(p, child.pid ?? -1));
+      const ours = (): number[] => pidsOf(['sleep', '1000']).filter((p) => descendsFrom(p, child.pid ?? -1));
       let err = '';
       child.stderr?.on('data', (d) => (err += d));
       child.stdout?.resume();
@@ -146,7 +146,7 @@ describe.each(WHO)('buildah as %s', (who) => {
       const pids = ours();
       const t0 = Date.now();
       child.kill('SIGTERM');
-      await waitFor('sleep 1000 to be gone', () => pidsOf('sleep', '1000').every((p) => !pids.includes(p)), 2000).catch((e) => {
+      await waitFor('sleep 1000 to be gone', () => pidsOf(['sleep', '1000']).every((p) => !pids.includes(p)), 2000).catch((e) => {
         for (const p of pids) {
           try {
             process.kill(p, 'SIGKILL');

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUSYBOX, REPO, WHO, type Who, run, show } from './helpers';
+import { BUILT } from '../helpers/repo';
+import { BUSYBOX, WHO, type Who, run, show } from './helpers';
 
 let dir = '';
 beforeAll(() => {
@@ -56,14 +57,11 @@ describe.each(WHO)('containers.conf as seen by podman as %s', (who: Who) => {
     expect(argv).not.toContain('--log-format=json');
   });
 
-  it.runIf(fs.existsSync(path.join(REPO, 'dist', 'ch-run-oci')))(
-    "--runtime ch-run-oci (by name) is the repository's dist/ch-run-oci",
-    () => {
-      const r = run(who, ['podman', '--runtime', 'ch-run-oci', 'info', '--format', '{{.Host.OCIRuntime.Path}}']);
-      expect(r.status, show(r)).toBe(0);
-      expect(r.stdout.trim()).toBe(path.join(REPO, 'dist', 'ch-run-oci'));
-    },
-  );
+  it.runIf(fs.existsSync(BUILT))("--runtime ch-run-oci (by name) is the repository's dist/ch-run-oci", () => {
+    const r = run(who, ['podman', '--runtime', 'ch-run-oci', 'info', '--format', '{{.Host.OCIRuntime.Path}}']);
+    expect(r.status, show(r)).toBe(0);
+    expect(r.stdout.trim()).toBe(BUILT);
+  });
 
   it('cgroup manager cgroupfs and file events logger (no systemd here)', () => {
     const r = run(who, ['podman', 'info', '--format', '{{.Host.CgroupManager}} {{.Host.EventLogger}}']);

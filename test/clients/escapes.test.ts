@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IS_CRUN, REPO, WHO, type Who, podman, scratch, show } from './helpers';
+import { bundleAt } from '../helpers/runtime';
+import { IS_CRUN, WHO, type Who, podman, scratch, show } from './helpers';
 
 /** A file in the host's / that no container of these tests may see. */
 const CANARY = `chroci-canary-${process.pid}`;
@@ -18,9 +19,7 @@ beforeAll(() => {
   tarballs = fs.mkdtempSync(path.join(os.tmpdir(), 'chroci-esc-img-'));
   fs.chmodSync(tarballs, 0o755);
   const make = (name: string, edit: (rootfs: string) => void): void => {
-    const dir = path.join(tarballs, name);
-    execFileSync('bash', [path.join(REPO, 'scripts', 'mkbundle'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const rootfs = path.join(dir, 'rootfs');
+    const rootfs = path.join(bundleAt(path.join(tarballs, name)), 'rootfs');
     edit(rootfs);
     execFileSync('tar', ['-C', rootfs, '-cf', path.join(tarballs, `${name}.tar`), '.']);
     fs.chmodSync(path.join(tarballs, `${name}.tar`), 0o644);

@@ -4,7 +4,9 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..');
+import { asIds, resolveRuntime, userIds, type UserIds } from '../helpers/repo';
+
+export { exited, pidsOf, waitUntil as waitFor } from '../helpers/procs';
 
 /** The runtime: env RUNTIME, a path or a name looked up in PATH; default the built executable. */
 export const RUNTIME = resolveRuntime(process.env.RUNTIME);
@@ -18,29 +20,12 @@ export const DEBIAN = 'localhost/chroci-debian';
 export type Who = 'root' | 'chroci-sub' | 'chroci-test';
 export const WHO: Who[] = ['root', 'chroci-sub', 'chroci-test'];
 
-function resolveRuntime(value: string | undefined): string {
-  if (!value) return path.join(REPO, 'dist', 'ch-run-oci');
-  if (value.includes('/')) return path.resolve(value);
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = path.join(dir, value);
-    if (fs.existsSync(p)) return p;
-  }
-  throw new Error(`RUNTIME=${value}: not found in PATH`);
-}
-
-export interface Ids {
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-const idCache = new Map<Who, Ids>();
-export function ids(who: Who): Ids {
+const idCache = new Map<Who, UserIds>();
+export function ids(who: Who): UserIds {
   let v = idCache.get(who);
   if (!v) {
-    const f = spawnSync('getent', ['passwd', who], { encoding: 'utf8' }).stdout.trim().split(':');
-    if (f.length < 6) throw new Error(`user ${who} is missing: run scripts/setup-clients`);
-    v = { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+    v = userIds(who);
+    if (!v) throw new Error(`user ${who} is missing: run scripts/setup-clients`);
     idCache.set(who, v);
   }
   return v;
@@ -59,16 +44,9 @@ export function envFor(who: Who, extra: Record<string, string> = {}): Record<str
   return { ...env, ...extra };
 }
 
-/**
- * argv that runs CMD as WHO with a clean environment. setpriv execs in place
- * (unlike runuser, which forks), so a spawned pid is the client's own pid
- * and a signal sent to it reaches buildah/podman directly.
- */
+/** argv that runs CMD as WHO with a clean environment and WHO's own groups (a spawned pid is the client's own). */
 export function asWho(who: Who, cmd: string[], extraEnv: Record<string, string> = {}): string[] {
-  const env = Object.entries(envFor(who, extraEnv)).map(([k, v]) => `${k}=${v}`);
-  if (who === 'root') return ['env', '-i', ...env, ...cmd];
-  const u = ids(who);
-  return ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--init-groups', '--', 'env', '-i', ...env, ...cmd];
+  return asIds(who === 'root' ? null : ids(who), cmd, envFor(who, extraEnv), { initGroups: true });
 }
 
 export interface RunOpts {
@@ -126,24 +104,6 @@ export function writeAs(who: Who, file: string, text: string): void {
   fs.chownSync(file, u.uid, u.gid);
 }
 
-/** Pids of processes running PROG (by base name: runtimes may resolve it to /bin/PROG) with exactly ARGS. */
-export function pidsOf(prog: string, ...args: string[]): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const argv = fs
-        .readFileSync(`/proc/${e}/cmdline`, 'utf8')
-        .split('\0')
-        .filter((s) => s !== '');
-      if (argv.length > 0 && path.basename(argv[0]) === prog && argv.slice(1).join('\0') === args.join('\0')) out.push(Number(e));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
 /**
  * Runtime state entries whose name passes KEEP, in every place crun and
  * ch-run-oci keep it: the roots for root, for the user (XDG_RUNTIME_DIR), and
@@ -187,20 +147,4 @@ export function descendsFrom(pid: number, ancestor: number): boolean {
     }
   }
   return false;
-}
-
-export async function waitFor(what: string, cond: () => boolean, ms: number, step = 25): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (cond()) return Date.now() - t0;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, step));
-  }
-}
-
-export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
 }

@@ -334,9 +334,13 @@ describe('docker run -d, then exec, logs, top, kill, stop', () => {
         `sleep 4321 & sleep 4322 & trap "exit 0" TERM; echo ${marker}; while :; do sleep 0.1; done`,
       ]).status,
     ).toBe(0);
-    await waitFor('the background sleeps', () => pidsOf('sleep', '4322').length > 0);
+    await waitFor('the background sleeps', () => pidsOf(['sleep', '4322'], { live: true }).length > 0);
     expect(docker(['stop', '-t', '2', m]).status).toBe(0);
     expect(docker(['rm', m]).status).toBe(0);
-    await waitFor('no leftover sleeps', () => pidsOf('sleep', '4321').length === 0 && pidsOf('sleep', '4322').length === 0, 10_000);
+    await waitFor(
+      'no leftover sleeps',
+      () => pidsOf(['sleep', '4321'], { live: true }).length === 0 && pidsOf(['sleep', '4322'], { live: true }).length === 0,
+      10_000,
+    );
   });
 });

@@ -2,10 +2,9 @@
 // Read by the global set-up (which starts the daemons) and by every test
 // file (which talks to them): both derive the same paths from ENGINES_DIR,
 // which the set-up exports before the test workers start.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..');
+import { resolveRuntime } from '../helpers/repo';
 
 /** The runtime under test: env RUNTIME (a path, or runc/crun looked up in PATH); default the built executable. */
 export const RUNTIME = resolveRuntime(process.env.RUNTIME);
@@ -14,16 +13,6 @@ export const RUNTIME_NAME = path.basename(RUNTIME);
 export const IS_OURS = RUNTIME_NAME === 'ch-run-oci';
 /** crun words some errors its own way; the few expectations that differ say so. */
 export const IS_CRUN = RUNTIME_NAME === 'crun';
-
-function resolveRuntime(value: string | undefined): string {
-  if (!value) return path.join(REPO, 'dist', 'ch-run-oci');
-  if (value.includes('/')) return path.resolve(value);
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/usr/bin'])) {
-    const p = path.join(dir, value);
-    if (fs.existsSync(p)) return p;
-  }
-  throw new Error(`RUNTIME=${value}: not found in PATH`);
-}
 
 /** Debian's docker CLI: another `docker` may come first in PATH. */
 export const DOCKER_CLI = '/usr/bin/docker';

@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'vitest';
+export { exited, pidsOf, waitUntil as waitFor } from '../helpers/procs';
 import { CTR_NS, DOCKER_CLI, IS_OURS, RUNTIME, RUNTIME_NAME, engineDirs } from './env';
 
 export { IMAGE, IS_CRUN, IS_OURS, RUNTIME, RUNTIME_NAME } from './env';
@@ -94,51 +95,12 @@ export function scratchDir(prefix: string): string {
   return fs.mkdtempSync(path.join(dirs.scratch, `${prefix}-`));
 }
 
-export async function waitFor(what: string, cond: () => boolean, ms = 10_000, step = 50): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, step));
-  }
-}
-
-export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-}
-
 export function collect(child: ChildProcess): { out: () => string; err: () => string } {
   let out = '';
   let err = '';
   child.stdout?.on('data', (b) => (out += b));
   child.stderr?.on('data', (b) => (err += b));
   return { out: () => out, err: () => err };
-}
-
-/** Live pids whose command line is exactly ARGV (by base name of argv[0]). */
-export function pidsOf(...argv: string[]): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const a = fs
-        .readFileSync(`/proc/${e}/cmdline`, 'utf8')
-        .split('\0')
-        .filter((s) => s !== '');
-      if (
-        a.length &&
-        path.basename(a[0]) === argv[0] &&
-        a.slice(1).join('\0') === argv.slice(1).join('\0') &&
-        !/\) [ZX] /.test(fs.readFileSync(`/proc/${e}/stat`, 'utf8'))
-      )
-        out.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
 }
 
 // --- features ch-run-oci does not have yet ----------------------------------

@@ -6,7 +6,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CTR_NS, DOCKER_CLI, IMAGE, IS_OURS, REPO, RUNTIME, RUNTIME_NAME, engineDirs, type EngineDirs } from './env';
+import { REPO } from '../helpers/repo';
+import { isAlive, sleep } from '../helpers/procs';
+import { CTR_NS, DOCKER_CLI, IMAGE, IS_OURS, RUNTIME, RUNTIME_NAME, engineDirs, type EngineDirs } from './env';
 
 const started: { name: string; child: ChildProcess }[] = [];
 let dirs: EngineDirs | undefined;
@@ -165,7 +167,7 @@ async function waitUntil(what: string, ok: () => boolean, child: ChildProcess, m
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}); see ${dirs?.base}/${what}.log:\n${tail(what)}`);
     if (Date.now() > end) throw new Error(`${what} did not answer within ${ms} ms; see ${dirs?.base}/${what}.log:\n${tail(what)}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 
@@ -177,14 +179,6 @@ function tail(name: string): string {
   }
 }
 
-const alive = (pid: number) => {
-  try {
-    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-
 async function stop(pid: number, ms: number): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
@@ -192,9 +186,9 @@ async function stop(pid: number, ms: number): Promise<void> {
     return;
   }
   const end = Date.now() + ms;
-  while (alive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  while (isAlive(pid) && Date.now() < end) await sleep(100);
   try {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   } catch {
     /* gone */
   }

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { testUser, type As } from '../helpers/runtime';
+import { chownTree, type As } from '../helpers/runtime';
 import { LONG, PARALLEL, figure, pool, rootLeftovers, runCase, stepProblems, summarize, type Step } from '../helpers/fuzz';
 import { sleepingBundles } from '../helpers/fuzz-suite';
 
@@ -224,10 +224,7 @@ async function runOne(c: CliCase, i: number): Promise<{ what: string; problems: 
   fs.copyFileSync(path.join(suite.bundles[c.as], 'config.json'), path.join(bundle, 'config.json'));
   fs.symlinkSync(path.join(suite.bundles[c.as], 'rootfs'), path.join(bundle, 'rootfs'));
   const root = path.join(caseDir, 'state');
-  if (c.as === 'user') {
-    const u = testUser();
-    execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, caseDir]);
-  }
+  chownTree(caseDir, c.as);
   const as = c.as;
   // The fuzzed words never choose the state root: it stays this case's own.
   const words = [...c.globalsFirst, ...(c.verb ? [{ kind: 'word' as const, value: c.verb }] : []), ...c.tokens]

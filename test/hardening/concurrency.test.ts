@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chroci, type As } from '../helpers/runtime';
+import { chroci, isAlive, type As } from '../helpers/runtime';
 import { figure, ownedDir, pool, rootLeftovers, runCase, stepProblems, summarize, type Step } from '../helpers/fuzz';
 import { sleepingBundles } from '../helpers/fuzz-suite';
 
@@ -128,7 +128,7 @@ describe('concurrency', () => {
         // Whatever the order was, delete --force wins in the end and nothing is left.
         expect(chroci(['--root', root, 'delete', '--force', 'r'], { as }).status).toBe(0);
         expect(rootLeftovers(root)).toEqual([]);
-        expect(alive(pid)).toBe(false);
+        expect(isAlive(pid)).toBe(false);
       }
     }
     figure(
@@ -192,11 +192,3 @@ describe('concurrency', () => {
     );
   }, 60_000);
 });
-
-function alive(pid: number): boolean {
-  try {
-    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}

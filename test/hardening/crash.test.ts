@@ -7,8 +7,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXE, REPO, chroci, makeBundle, testUser, type As } from '../helpers/runtime';
-import { LONG, PARALLEL, figure, hardenDir, pool, rootLeftovers, runCase, stepProblems, summarize } from '../helpers/fuzz';
+import { bundleTs } from '../helpers/repo';
+import { EXE, REPO, chroci, isAlive, makeBundle, sleep, type As } from '../helpers/runtime';
+import { LONG, PARALLEL, figure, hardenDir, ownedDir, pool, rootLeftovers, runCase, stepProblems, summarize } from '../helpers/fuzz';
 import { defaultLeftovers } from '../helpers/cgroups';
 import { StateStore } from '../../src/state/store';
 import type { ContainerRecord } from '../../src/state/record';
@@ -32,16 +33,6 @@ afterAll(() => {
   if (work) execFileSync('rm', ['-rf', work, ...Object.values(bundles).filter(Boolean)]);
 });
 
-function userDir(name: string, as: As): string {
-  const dir = path.join(work, name);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  if (as === 'user') {
-    const u = testUser();
-    fs.chownSync(dir, u.uid, u.gid);
-  }
-  return dir;
-}
-
 /**
  * When to kill: from about when node has started (a `state` of a missing id
  * takes that long) to a little after a create usually ends, so the kills
@@ -51,7 +42,7 @@ async function killWindow(as: As): Promise<[number, number]> {
   const boot: number[] = [];
   const create: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const root = path.join(userDir(`probe-${as}-${i}`, as), 'state');
+    const root = path.join(ownedDir(work, `probe-${as}-${i}`, as), 'state');
     const b = await runCase([{ as, args: ['--root', root, 'state', 'probe'] }]);
     boot.push(b.ms);
     const c = await runCase([{ as, args: ['--root', root, 'create', '--bundle', bundles[as], 'probe'] }]);
@@ -75,7 +66,7 @@ describe('SIGKILL during create', () => {
       PARALLEL,
       async (i) => {
         const as: As = i % 2 ? 'user' : 'root';
-        const dir = userDir(`kill${i}`, as);
+        const dir = ownedDir(work, `kill${i}`, as);
         const root = path.join(dir, 'state');
         const pidFile = path.join(dir, 'pid');
         const [from, to] = span[as];
@@ -146,13 +137,7 @@ describe('SIGKILL during create', () => {
   it('a create killed after the runner reported the pid but before it was recorded leaves no process', async () => {
     // Drives launchRunner directly: onPid writes the pid, then never confirms.
     const js = path.join(work, 'kill-at-pid.js');
-    execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [
-      path.join(__dirname, 'kill-at-pid.ts'),
-      '--bundle',
-      '--platform=node',
-      '--log-level=error',
-      `--outfile=${js}`,
-    ]);
+    bundleTs(path.join(__dirname, 'kill-at-pid.ts'), js);
     const stateDir = path.join(work, 'kill-at-pid-state');
     fs.mkdirSync(stateDir, { mode: 0o700 });
     const pidFile = path.join(work, 'kill-at-pid.pid');
@@ -166,11 +151,11 @@ describe('SIGKILL during create', () => {
       const deadline = Date.now() + 10_000;
       while (!fs.existsSync(pidFile) && Date.now() < deadline) await sleep(5);
       const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-      expect(alive(pid)).toBe(true);
+      expect(isAlive(pid)).toBe(true);
       child.kill('SIGKILL');
       const gone = Date.now() + 3_000;
-      while (alive(pid) && Date.now() < gone) await sleep(5);
-      expect(alive(pid), `container ${pid} survived the killed caller`).toBe(false);
+      while (isAlive(pid) && Date.now() < gone) await sleep(5);
+      expect(isAlive(pid), `container ${pid} survived the killed caller`).toBe(false);
       fs.rmSync(path.join(stateDir, 'exec.fifo'), { force: true });
     }
   }, 60_000);
@@ -179,7 +164,7 @@ describe('SIGKILL during create', () => {
 describe('recovery', () => {
   it('a container whose process died while nobody watched shows stopped, and delete cleans up', () => {
     for (const as of ['root', 'user'] as As[]) {
-      const root = path.join(userDir(`died-${as}`, as), 'state');
+      const root = path.join(ownedDir(work, `died-${as}`, as), 'state');
       const b = makeBundle(as, (c) => {
         c.process.args = ['sleep', '30'];
       });
@@ -197,7 +182,7 @@ describe('recovery', () => {
   });
 
   it('a reused pid (same pid, other start time) is not the container: stopped, and delete leaves it alone', () => {
-    const root = path.join(userDir('reuse', 'root'), 'state');
+    const root = path.join(ownedDir(work, 'reuse', 'root'), 'state');
     expect(chroci(['--root', root, 'create', '--bundle', bundles.root, 'r']).status).toBe(0);
     const store = new StateStore(root);
     const real = store.read('r');
@@ -216,7 +201,7 @@ describe('recovery', () => {
       expect(s.pid).toBe(0);
       expect(chroci(['--root', root, 'kill', 'r', 'KILL']).status).toBe(1);
       expect(chroci(['--root', root, 'delete', 'r']).status).toBe(0);
-      expect(alive(bystander.pid!)).toBe(true);
+      expect(isAlive(bystander.pid!)).toBe(true);
     } finally {
       bystander.kill('SIGKILL');
       // The real container was orphaned by the edit: ours to remove.
@@ -230,13 +215,7 @@ describe('recovery', () => {
 
   it('readers racing writers never see a half-written state.json', async () => {
     const js = path.join(work, 'store-writer.js');
-    execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [
-      path.join(__dirname, 'store-writer.ts'),
-      '--bundle',
-      '--platform=node',
-      '--log-level=error',
-      `--outfile=${js}`,
-    ]);
+    bundleTs(path.join(__dirname, 'store-writer.ts'), js);
     const root = path.join(work, 'race');
     fs.mkdirSync(root, { mode: 0o700 });
     const store = new StateStore(root);
@@ -288,22 +267,9 @@ describe('recovery', () => {
   }, 60_000);
 });
 
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/\) [ZX] /.test(stat);
-  } catch {
-    return false;
-  }
-}
-
 function waitGone(pid: number): void {
   const until = Date.now() + 5000;
-  while (alive(pid) && Date.now() < until) execFileSync('sleep', ['0.01']);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  while (isAlive(pid) && Date.now() < until) execFileSync('sleep', ['0.01']);
 }
 
 void EXE;

@@ -11,7 +11,21 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EXE, REPO, asArgv, chroci, defaultEnv, isAlive, makeBundle, spawnCaptured, testUser, waitFor, type As } from '../helpers/runtime';
+import { compileC } from '../helpers/repo';
+import {
+  EXE,
+  REPO,
+  asArgv,
+  chownTree,
+  chroci,
+  defaultEnv,
+  isAlive,
+  makeBundle,
+  sleep,
+  spawnCaptured,
+  waitFor,
+  type As,
+} from '../helpers/runtime';
 import { hardenDir, ownedDir, rootLeftovers } from '../helpers/fuzz';
 
 let work: string;
@@ -22,7 +36,7 @@ const SIDES: As[] = ['root', 'user'];
 beforeAll(() => {
   work = hardenDir('esc2');
   probe = path.join(work, 'attack-probe');
-  execFileSync('cc', ['-static', '-O2', '-Wall', '-Werror', '-o', probe, path.join(REPO, 'test/helpers/attack-probe.c')]);
+  compileC(probe, [path.join(REPO, 'test/helpers/attack-probe.c')], { static: true });
   fs.chmodSync(probe, 0o755);
 });
 
@@ -49,7 +63,7 @@ function setup(as: As, name: string, edit: (c: any) => void): { bundle: string; 
   fs.copyFileSync(probe, path.join(bin, 'probe'));
   fs.chmodSync(path.join(bin, 'probe'), 0o755);
   fs.symlinkSync('busybox', path.join(bin, 'unshare'));
-  if (as === 'user') execFileSync('chown', ['-R', `${testUser().uid}:${testUser().gid}`, bin]);
+  chownTree(bin, as);
   return { bundle, root: path.join(ownedDir(work, `${name}-${as}`, as), 'state') };
 }
 
@@ -357,8 +371,6 @@ function lineReader(stream: NodeJS.ReadableStream): (re: RegExp, ms?: number) =>
   };
 }
 
-const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 describe('the fake-root supervisor never writes into a reused pid', () => {
   for (const as of SIDES) {
     it(`a caller killed while its answer is being written, its pid taken by another process: that one is untouched (${as})`, async () => {
@@ -402,7 +414,7 @@ describe('the fake-root supervisor never writes into a reused pid', () => {
         for (let attempt = 0; attempt < 8 && outcomes.length === 0; attempt++) {
           run.stdin.write('go\n');
           const target = Number((await runLine(/target=(\d+)\n/))[1]);
-          await sleepMs(700); // getresuid is waiting; the supervisor is in its delayed write
+          await sleep(700); // getresuid is waiting; the supervisor is in its delayed write
           run.stdin.write('kill\n');
           await runLine(/dead\n/);
           // The next pid the kernel hands out is the dead caller's (asArgv forks

@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXE, REPO, asArgv, chroci, defaultEnv, makeBundle, testUser, type As } from '../helpers/runtime';
+import { EXE, REPO, asArgv, chownTree, chroci, defaultEnv, makeBundle, testUser, type As } from '../helpers/runtime';
 import { figure, hardenDir, ownedDir, pool, rootLeftovers, runCase, stepProblems } from '../helpers/fuzz';
 
 let work: string;
@@ -88,7 +88,7 @@ describe('mount destinations through symlinks never leave the rootfs', () => {
       });
       const rootfs = path.join(bundle, 'rootfs');
       fs.mkdirSync(path.join(rootfs, 'swap'));
-      if (as === 'user') execFileSync('chown', ['-R', `${testUser().uid}:${testUser().gid}`, path.join(rootfs, 'swap')]);
+      chownTree(path.join(rootfs, 'swap'), as);
       // A flipper turns rootfs/swap into a symlink to the outside dir and back, as fast as it can.
       const flipper = spawn(
         'sh',

@@ -9,6 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileC } from '../helpers/repo';
 import { EXE, REPO, asArgv, chroci, chownTree, defaultEnv, makeBundle, spawnCaptured, type As } from '../helpers/runtime';
 import { figure, hardenDir, ownedDir, rootLeftovers } from '../helpers/fuzz';
 
@@ -20,7 +21,7 @@ const SIDES: As[] = ['root', 'user'];
 beforeAll(() => {
   work = hardenDir('host');
   exchanger = path.join(work, 'exchanger');
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', exchanger, path.join(REPO, 'test', 'helpers', 'exchanger.c')]);
+  compileC(exchanger, [path.join(REPO, 'test', 'helpers', 'exchanger.c')]);
 });
 
 afterAll(() => {

@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     root: `${__dirname}/../..`,
     include: ['test/hardening/**/*.test.ts'],
-    globalSetup: ['test/hardening/setup.ts'],
+    globalSetup: ['test/setup.ts'],
     setupFiles: ['test/yield.ts'],
     testTimeout: 600_000,
     hookTimeout: 300_000,

@@ -2,10 +2,11 @@
 // control, run with the same config as root or as the unprivileged test user.
 // The bundle carries the static syscall probe (test/helpers/syscall-probe.c)
 // at /bin/probe and explicit id maps, so crun can run it rootless too.
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { compileC } from './repo';
 import { asArgv, chownTree, defaultEnv, EXE, makeBundle, REPO, scratch, SHARED, testUser, type As } from './runtime';
 
 export const CRUN = '/usr/bin/crun';
@@ -15,8 +16,7 @@ export const RUNTIMES: Runtime[] = ['ch-run-oci', 'crun'];
 /** Compiles the probe once into DIR; returns its path. */
 export function buildProbe(dir: string): string {
   const out = path.join(dir, 'probe');
-  execFileSync('cc', ['-static', '-O2', '-o', out, path.join(REPO, 'test/helpers/syscall-probe.c')]);
-  return out;
+  return compileC(out, [path.join(REPO, 'test/helpers/syscall-probe.c')], { static: true });
 }
 
 /** A writable busybox bundle with the probe, running `sh -c SCRIPT`; EDIT changes the config last. */

@@ -12,6 +12,7 @@ import { buildPlan } from '../../src/container/plan';
 import { readCallerIds } from '../../src/container/idmap';
 import { launchRunner } from '../../src/runner/launch';
 import { buildExecPlan, readContainerView } from '../../src/container/exec-plan';
+import { isAlive, sleep } from './procs';
 
 async function main(): Promise<number> {
   const [configFile, bundle, stateDir] = process.argv.slice(2);
@@ -56,18 +57,8 @@ async function main(): Promise<number> {
   }
   if (wait) return launched.exited!;
   // Without wait the runner is gone and the container is not our child: poll.
-  while (alive(launched.pid)) await new Promise((r) => setTimeout(r, 10));
+  while (isAlive(launched.pid)) await sleep(10);
   return 0;
-}
-
-/** Not gone and not a zombie waiting for whoever reaps orphans. */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 main().then(

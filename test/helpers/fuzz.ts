@@ -1,20 +1,20 @@
 // Hardening harness: runs a "case" (a few ch-run-oci invocations) under the
-// harden-reaper subreaper (test/hardening/reaper.c), so every process the
+// subreaper (test/helpers/subreaper.c), so every process the
 // case leaves behind is ours to see and kill, and judges what users see:
 // exit 0, or exit 1 with exactly one line on stderr — never a stack trace, a
 // signal death, a hang, a leftover state directory or a leftover process.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EXE, REPO, asArgv, defaultEnv, testUser, type As } from './runtime';
+import { compileC } from './repo';
+import { EXE, REPO, asArgv, chownTree, defaultEnv, testUser, type As } from './runtime';
 
-export const REAPER = path.join(REPO, 'dist', 'test', 'harden-reaper');
+export const REAPER = path.join(REPO, 'dist', 'test', 'subreaper');
 
-/** Compiles the reaper (the hardening globalSetup calls this once). */
+/** Compiles the subreaper (the global set-up calls this once). */
 export function buildReaper(): void {
-  fs.mkdirSync(path.dirname(REAPER), { recursive: true });
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', REAPER, path.join(REPO, 'test', 'hardening', 'reaper.c')]);
+  compileC(REAPER, [path.join(REPO, 'test', 'helpers', 'subreaper.c')]);
 }
 
 /** Long mode (scripts/hardening --long) runs the loops at full size. */
@@ -30,6 +30,12 @@ export interface Step {
   env?: Record<string, string>;
   /** Run this argv instead of ch-run-oci (still wrapped for `as`). */
   exe?: string;
+  /** stdout and stderr are one pipe the subreaper reads after the last step (one step at most). */
+  pipe?: boolean;
+  /** List the subreaper's children after the step. */
+  children?: boolean;
+  /** Not a command: wait for the pid in this file, the subreaper's child, for its status. */
+  reap?: string;
 }
 
 export interface StepResult {
@@ -38,10 +44,15 @@ export interface StepResult {
   code?: number;
   stdout: string;
   stderr: string;
+  /** With `children`: "PID COMM" of the subreaper's children after the step. */
+  children: string[];
 }
 
 export interface CaseResult {
   steps: StepResult[];
+  /** With a `pipe` step: what came through it, and whether it reached EOF ("yes" or "timeout"). */
+  pipe: string;
+  pipeEof: string;
   /** "PID CMDLINE" of every process still alive after the case (then killed). */
   leftover: string[];
   ms: number;
@@ -51,24 +62,36 @@ export interface CaseOptions {
   timeoutMs?: number;
   graceMs?: number;
   cwd?: string;
+  /**
+   * Run the subreaper itself as this side (as buildah would be), its steps
+   * then as it (each step's `as` does not apply); by default it runs as root
+   * and each step as its own `as`.
+   */
+  as?: As;
 }
 
 /** Runs the steps in order under one subreaper; never throws for what ch-run-oci does. */
 export async function runCase(steps: Step[], o: CaseOptions = {}): Promise<CaseResult> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'chroci-case-'));
+  if (o.as) chownTree(out, o.as);
   const argv: string[] = [out, String(o.timeoutMs ?? 30_000), String(o.graceMs ?? 300)];
   steps.forEach((s, i) => {
     if (i > 0) argv.push(';;');
+    if (s.reap !== undefined) return void argv.push(`@reap=${s.reap}`);
     if (s.killMs !== undefined) argv.push(`@kill=${Math.round(s.killMs)}`);
     if (s.ifOk) argv.push('@ifok');
+    if (s.pipe) argv.push('@pipe');
+    if (s.children) argv.push('@children');
+    const cmd = [s.exe ?? EXE, ...s.args];
     const as = s.as ?? 'root';
-    argv.push(...asArgv(as, [s.exe ?? EXE, ...s.args], s.env ?? defaultEnv(as)));
+    argv.push(...(o.as ? cmd : asArgv(as, cmd, s.env ?? defaultEnv(as))));
   });
+  const reaper = o.as ? asArgv(o.as, [REAPER, ...argv], defaultEnv(o.as)) : [REAPER, ...argv];
   const t0 = Date.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(REAPER, argv, { cwd: o.cwd ?? os.tmpdir(), stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(reaper[0], reaper.slice(1), { cwd: o.cwd ?? os.tmpdir(), stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`harden-reaper exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`subreaper exited ${code}`))));
   });
   const ms = Date.now() - t0;
   const read = (name: string): string => {
@@ -81,11 +104,14 @@ export async function runCase(steps: Step[], o: CaseOptions = {}): Promise<CaseR
   const results = steps.map((_, i) => {
     const status = read(`${i}.status`).trim();
     const m = /^exit (\d+)$/.exec(status);
-    return { status, code: m ? Number(m[1]) : undefined, stdout: read(`${i}.out`), stderr: read(`${i}.err`) };
+    const children = read(`${i}.children`).split('\n').filter(Boolean);
+    return { status, code: m ? Number(m[1]) : undefined, stdout: read(`${i}.out`), stderr: read(`${i}.err`), children };
   });
   const leftover = read('leftover').split('\n').filter(Boolean);
+  const pipe = read('pipe');
+  const pipeEof = read('pipe.eof').trim();
   fs.rmSync(out, { recursive: true, force: true });
-  return { steps: results, leftover, ms };
+  return { steps: results, pipe, pipeEof, leftover, ms };
 }
 
 /** Runs fn over items with at most n at a time; results in order. */

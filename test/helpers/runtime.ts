@@ -5,24 +5,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..');
-export const EXE = process.env.CH_RUN_OCI_EXE ?? path.join(REPO, 'dist', 'ch-run-oci');
-/** shared/ sits beside the repository (in CI too: a fresh clone with shared/ next to it). */
-export const SHARED = path.resolve(REPO, '..', 'shared');
+import { BUILT, REPO, SHARED, asIds, userIds, type UserIds } from './repo';
+
+export { REPO, SHARED };
+export { isAlive, sleep, waitFor } from './procs';
+export const EXE = process.env.CH_RUN_OCI_EXE ?? BUILT;
 export const TEST_USER = 'chroci-test';
 
 export type As = 'root' | 'user';
 
-export interface UserIds {
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-/** The unprivileged test user (made by test/setup.ts); undefined if we are not root. */
+/** The unprivileged test user (made by test/setup.ts). */
 export function testUser(): UserIds {
-  const line = execFileSync('getent', ['passwd', TEST_USER], { encoding: 'utf8' }).trim().split(':');
-  return { uid: Number(line[2]), gid: Number(line[3]), home: line[5] };
+  const u = userIds(TEST_USER);
+  if (!u) throw new Error(`user ${TEST_USER} is missing: the test set-up (test/setup.ts) makes it`);
+  return u;
 }
 
 /** A scratch directory owned by whoever runs the test side `as`. */
@@ -52,10 +48,7 @@ export interface RunOptions {
 
 /** Wrap argv so it runs as the test user, with a clean environment. */
 export function asArgv(as: As, argv: string[], env: Record<string, string>): string[] {
-  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  if (as === 'root') return ['env', '-i', ...envArgs, ...argv];
-  const u = testUser();
-  return ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', '--', 'env', '-i', ...envArgs, ...argv];
+  return asIds(as === 'root' ? null : testUser(), argv, env);
 }
 
 export function defaultEnv(as: As): Record<string, string> {
@@ -96,10 +89,17 @@ export function chroci(args: string[], o: RunOptions = {}): SpawnSyncReturns<str
   return spawnCaptured(asArgv(as, [EXE, ...args], o.env ?? defaultEnv(as)), o);
 }
 
-/** A busybox bundle made by scripts/mkbundle, owned by the side that runs it. */
+/** A busybox bundle made by scripts/mkbundle in DIR (root's config, or with `rootless` the rootless one). */
+export function bundleAt(dir: string, o: { rootless?: boolean } = {}): string {
+  execFileSync('bash', [path.join(REPO, 'scripts', 'mkbundle'), dir, ...(o.rootless ? ['--rootless'] : [])], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return dir;
+}
+
+/** A busybox bundle in a scratch directory, EDIT applied to its config, owned by the side that runs it. */
 export function makeBundle(as: As, edit?: (config: any) => void): string {
-  const dir = scratch(as, 'chroci-bundle-');
-  execFileSync('bash', [path.join(REPO, 'scripts', 'mkbundle'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const dir = bundleAt(scratch(as, 'chroci-bundle-'));
   if (edit) {
     const file = path.join(dir, 'config.json');
     const config = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -108,22 +108,4 @@ export function makeBundle(as: As, edit?: (config: any) => void): string {
   }
   chownTree(dir, as);
   return dir;
-}
-
-/** Polls pred every 20 ms until it holds; throws after ms. */
-export async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A live process: present in /proc and not a zombie. */
-export function isAlive(pid: number): boolean {
-  try {
-    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }

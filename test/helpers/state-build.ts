@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { bundleTs } from './repo';
 
 let built: string | undefined;
 
@@ -10,19 +10,8 @@ export function stateChild(): string {
   if (built) return built;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'state-child-'));
   fs.chmodSync(dir, 0o755); // readable by the uid-65534 runs
-  const file = path.join(dir, 'state-child.js');
-  buildSync({
-    entryPoints: [path.join(__dirname, 'state-child.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: file,
-    logLevel: 'error',
-  });
-  fs.chmodSync(file, 0o644);
-  built = file;
-  return file;
+  built = bundleTs(path.join(__dirname, 'state-child.ts'), path.join(dir, 'state-child.js'));
+  return built;
 }
 
 /** Removes the bundle (call from afterAll). */

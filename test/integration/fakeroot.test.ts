@@ -3,18 +3,18 @@
 // without /etc/subuid (single-id namespace) chown, set*id and device mknod
 // "succeed" and the process reads back the ids it set; as root (all ids
 // mapped) nothing is faked; ch-run-oci.fakeroot=never turns it off.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chroci, makeBundle, REPO, scratch, testUser, type As } from '../helpers/runtime';
+import { compileC } from '../helpers/repo';
+import { chownTree, chroci, makeBundle, REPO, scratch, type As } from '../helpers/runtime';
 
 let probe: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chroci-fakeroot-'));
 beforeAll(() => {
   probe = path.join(tmp, 'probe');
-  execFileSync('cc', ['-static', '-O2', '-o', probe, path.join(REPO, 'test/helpers/fakeroot-probe.c')]);
+  compileC(probe, [path.join(REPO, 'test/helpers/fakeroot-probe.c')], { static: true });
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -35,10 +35,7 @@ function runIn(as: As, script: string, o: { fakeroot?: string; pidns?: boolean; 
   fs.copyFileSync(probe, path.join(bin, 'probe'));
   fs.chmodSync(path.join(bin, 'probe'), 0o755);
   for (const applet of ['mknod', 'su']) if (!fs.existsSync(path.join(bin, applet))) fs.symlinkSync('busybox', path.join(bin, applet));
-  if (as === 'user') {
-    const u = testUser();
-    execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, bundle]);
-  }
+  chownTree(bundle, as);
   const root = scratch(as);
   const r = chroci([...(o.debug ? ['--debug'] : []), '--root', root, 'run', '--bundle', bundle, `fr-${path.basename(bundle).slice(-6)}`], {
     as,
@@ -84,7 +81,16 @@ async function supervisorsLeft(cwd: string): Promise<number[]> {
 const CHOWN = 'touch /tmp/f && chown 1234:1234 /tmp/f; echo "chown=$?"; stat -c "owner=%u:%g" /tmp/f';
 const MKNOD = 'probe mknod /tmp/c c; probe mknod /tmp/b b; probe mknod /tmp/p p; ls /tmp; stat -c "%n %F" /tmp/p';
 
+// README: a setuid bit set before a chown; the kernel clears it on a real chown, the faked one changes nothing.
+const SETUID_THEN_CHOWN = 'touch f && chmod 4755 f && chown 1000:1000 f; stat -c "%u:%g %a" f';
+
 describe('single-id (unprivileged user, no subuids): fake root by default', () => {
+  it('what a build commits: a chowned file stays 0:0 and keeps a setuid bit set before the chown (README)', () => {
+    const r = runIn('user', SETUID_THEN_CHOWN, { debug: true });
+    expect(r.stdout).toBe('0:0 4755\n');
+    expect(r.stderr).toMatch(/fakeroot: owners cannot be recorded with one id mapped/);
+  });
+
   it('chown succeeds and the file keeps its single owner', () => {
     const r = runIn('user', CHOWN);
     expect(r.stderr).toBe('');
@@ -165,6 +171,10 @@ describe('single-id (unprivileged user, no subuids): fake root by default', () =
 });
 
 describe.runIf(process.geteuid?.() === 0)('multi-id (root): no fake root', () => {
+  it('a real chown clears the setuid bit (what the fake root cannot do)', () => {
+    expect(runIn('root', SETUID_THEN_CHOWN).stdout).toBe('1000:1000 755\n');
+  });
+
   it('chown really changes the owner and id changes are real', () => {
     const r = runIn('root', `${CHOWN}; probe become 1000 1000; grep -E "^Uid:" /proc/self/status`, { debug: true });
     expect(r.stdout).toContain('chown=0\nowner=1234:1234\n');

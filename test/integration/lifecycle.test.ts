@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chroci, scratch, makeBundle, asArgv, defaultEnv, waitFor, isAlive, EXE, REPO, type As } from '../helpers/runtime';
+import { chroci, scratch, makeBundle, asArgv, defaultEnv, waitFor, isAlive, EXE, type As } from '../helpers/runtime';
+import { runCase } from '../helpers/fuzz';
 
 function args(...a: string[]) {
   return (c: any) => {
@@ -241,25 +242,29 @@ describe.each<As>(['root', 'user'])('lifecycle as %s', (as) => {
     expect(chroci(['--root', root, 'delete', 'dup'], { as }).status).toBe(0);
   });
 
-  it('a buildah-like subreaper gets the exit status, and create leaves only the container', () => {
+  it('a buildah-like subreaper gets the exit status, and create leaves only the container', async () => {
     const root = scratch(as);
     const bundle = makeBundle(as, args('sh', '-c', 'echo out; echo err >&2; exit 3'));
-    const helper = path.join(REPO, 'dist', 'test', 'subreaper');
-    const argv = asArgv(as, [helper, EXE, root, bundle, 'sr1'], defaultEnv(as));
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
-    const kv = Object.fromEntries(
-      r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    const pidFile = path.join(bundle, 'subreaper.pid');
+    // As buildah: create with pipes as the container's stdout/stderr, start, wait4() the pid-file's pid.
+    const r = await runCase(
+      [
+        { args: ['--root', root, 'create', '--bundle', bundle, '--pid-file', pidFile, 'sr1'], pipe: true, children: true },
+        { args: ['--root', root, 'start', 'sr1'] },
+        { args: [], reap: pidFile },
+      ],
+      { as, graceMs: 0 },
     );
-    expect(kv.create).toBe('0');
-    expect(kv.children.trim()).toBe(kv.pid);
-    expect(kv.start).toBe('0');
-    expect(kv.status).toBe('exit:3');
-    expect(kv.output).toContain('out|');
-    expect(kv.output).toContain('err|');
-    expect(kv.eof).toBe('yes');
+    const [create, start, container] = r.steps;
+    expect(create.status).toBe('exit 0');
+    // Fake root's supervisor (single-id containers) is re-parented to us too; buildah never waits for it.
+    const pid = fs.readFileSync(pidFile, 'utf8').trim();
+    expect(create.children.filter((l) => !l.endsWith(' chroci-fakeroot')).map((l) => l.split(' ')[0])).toEqual([pid]);
+    expect(start.status).toBe('exit 0');
+    expect(container.status).toBe('exit 3');
+    expect(r.pipe).toContain('out\n');
+    expect(r.pipe).toContain('err\n');
+    expect(r.pipeEof).toBe('yes');
     expect(stateOf(root, 'sr1', as).status).toBe('stopped');
     expect(chroci(['--root', root, 'delete', 'sr1'], { as }).status).toBe(0);
   });

@@ -2,39 +2,21 @@
 // user without /etc/subuid ranges. Each run goes through test/helpers/drive-runner.ts
 // in its own process (planning uses the caller's real ids): launch in wait
 // mode, release through the exec fifo like `start`, exit with the status.
-import { execFileSync, spawnSync, type StdioOptions } from 'node:child_process';
+import { spawnSync, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OciConfig } from '../../src/spec/types';
-import { REPO, makeBundle } from '../helpers/rootfs';
+import { bundleTs } from '../helpers/repo';
+import { REPO, asArgv, bundleAt, defaultEnv, testUser } from '../helpers/runtime';
 
-const isRoot = process.geteuid?.() === 0;
-// The suite's unprivileged user (test/setup.ts) when present, else our own; neither has subuids.
-let USER = 'chroci-test';
 let tmp: string;
 let runner: string;
 let driver: string;
 let base: OciConfig;
 let bundle: string;
-let userUid = -1;
 let n = 0;
-
-function uidOf(user: string): number | undefined {
-  const r = spawnSync('id', ['-u', user], { encoding: 'utf8' });
-  return r.status === 0 ? Number(r.stdout.trim()) : undefined;
-}
-
-function ensureUser(): number {
-  for (const user of ['chroci-test', 'chtest']) {
-    const uid = uidOf(user);
-    if (uid !== undefined) return ((USER = user), uid);
-  }
-  USER = 'chtest';
-  execFileSync('useradd', ['-m', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', USER]);
-  return uidOf(USER)!;
-}
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ch-runner-'));
@@ -44,17 +26,11 @@ beforeAll(() => {
   fs.copyFileSync(path.join(REPO, 'dist', 'runner', 'ch-run-oci-runner'), runner);
   fs.chmodSync(runner, 0o755);
   driver = path.join(tmp, 'drive.js');
-  execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [
-    path.join(REPO, 'test/helpers/drive-runner.ts'),
-    '--bundle',
-    '--platform=node',
-    '--format=cjs',
-    '--log-level=warning',
-    `--outfile=${driver}`,
-  ]);
-  ({ bundle, config: base } = makeBundle(path.join(tmp, 'bundle')));
+  bundleTs(path.join(REPO, 'test/helpers/drive-runner.ts'), driver);
+  bundle = bundleAt(path.join(tmp, 'bundle'));
+  fs.chmodSync(bundle, 0o755); // the test user runs it too
+  base = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as OciConfig;
   fs.writeFileSync(path.join(bundle, 'rootfs/etc/secret'), 'top secret\n');
-  if (isRoot) userUid = ensureUser();
 }, 60_000);
 
 afterAll(() => {
@@ -91,9 +67,10 @@ function run(
   const env = { CH_RUN_OCI_RUNNER: runner, ...extra.env };
   let r;
   if (as === 'user') {
-    fs.chownSync(stateDir, userUid, userUid);
-    const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    r = spawnSync('runuser', ['-u', USER, '--', 'env', ...vars, ...cmd], { encoding: 'utf8', timeout: 20_000 });
+    const u = testUser();
+    fs.chownSync(stateDir, u.uid, u.gid);
+    const argv = asArgv('user', cmd, { ...defaultEnv('user'), ...env });
+    r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
   } else {
     const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...(extra.fds ?? [])];
     r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 20_000, env, stdio });
@@ -122,7 +99,7 @@ describe('runner', () => {
         expect(r.err).toBe('');
         const [uid, gid, map] = r.out.split('\n');
         expect([uid, gid]).toEqual(['0', '0']);
-        const host = as === 'root' ? '0 0 4294967295' : `0 ${userUid} 1`;
+        const host = as === 'root' ? '0 0 4294967295' : `0 ${testUser().uid} 1`;
         expect(map.trim().split(/\s+/).join(' ')).toBe(host);
         expect(r.code).toBe(0);
       });

@@ -65,6 +65,7 @@ describe('planFakeroot', () => {
   it('--debug says when it is active and why', () => {
     planFakeroot(config(), single, 'x64');
     expect(stderr.join('')).toMatch(/debug: fakeroot: active \(single-id user namespace\)/);
+    expect(stderr.join('')).toMatch(/fakeroot: owners cannot be recorded with one id mapped/);
     stderr.length = 0;
     planFakeroot(config('always'), multi, 'x64');
     expect(stderr.join('')).toMatch(/fakeroot: active \(ch-run-oci.fakeroot=always\)/);

@@ -57,13 +57,19 @@ describe('namespaces', () => {
     expect(n.created).toEqual(['user', 'mount', 'pid', 'uts']);
     expect(n.joins).toEqual([{ type: 'network', flag: CLONE.network, path: '/run/netns/x' }]);
   });
-  it('joining user or mount namespaces, and time namespaces, are refused by the policy table before planning', () => {
+  it('joining user or mount namespaces is refused by the policy table before planning', () => {
     const refuse = (ns: object[]) => () => applyPolicy(cfg({}, { namespaces: ns }), {});
     expect(refuse([{ type: 'user', path: '/proc/1/ns/user' }])).toThrow(
       /^config\.json: \/linux\/namespaces\/0\/path: joining an existing user namespace/,
     );
     expect(refuse([{ type: 'mount', path: '/x' }])).toThrow(/\/linux\/namespaces\/0\/path: joining an existing mount namespace/);
-    expect(refuse([{ type: 'time' }])).toThrow(/\/linux\/namespaces\/0: time namespaces are not supported/);
+  });
+  it('creates a time namespace (CLONE_NEWTIME) or joins one by path', () => {
+    expect(planNamespaces(cfg({}, { namespaces: [{ type: 'time' }] })).created).toEqual(['user', 'mount', 'time']);
+    expect(CLONE.time).toBe(0x80);
+    expect(planNamespaces(cfg({}, { namespaces: [{ type: 'time', path: '/proc/9/ns/time' }] })).joins).toEqual([
+      { type: 'time', flag: 0x80, path: '/proc/9/ns/time' },
+    ]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +8,7 @@ import { parseReport } from '../../src/runner/launch';
 import { buildPlan } from '../../src/container/plan';
 import { parseIdMap } from '../../src/container/idmap';
 import type { OciConfig } from '../../src/spec/types';
+import { REPO, compileC } from '../helpers/repo';
 
 const config = {
   ociVersion: '1.0.2',
@@ -34,17 +35,7 @@ let dump: string;
 beforeAll(() => {
   dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-dump-'));
   dump = path.join(dumpDir, 'plan-dump');
-  const repo = path.resolve(__dirname, '..', '..');
-  execFileSync('cc', [
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-o',
-    dump,
-    path.join(repo, 'test/helpers/plan-dump.c'),
-    path.join(repo, 'src/runner/plan.c'),
-  ]);
+  compileC(dump, [path.join(REPO, 'test/helpers/plan-dump.c'), path.join(REPO, 'src/runner/plan.c')]);
 });
 afterAll(() => fs.rmSync(dumpDir, { recursive: true, force: true }));
 
@@ -67,6 +58,22 @@ describe('encodePlan', () => {
     const recs = planRecords(plan);
     expect(readByRunner(encodePlan(plan))).toEqual(recs);
     expect(recs.find((r) => r[0] === 'args')).toEqual(['args', 'sh', '-c', 'echo "a\nb"', '']);
+  });
+  it("the runner's parser reads the scheduling, memory policy and time offset records as written", () => {
+    const sched = {
+      ...config,
+      process: { ...config.process, scheduler: { policy: 'SCHED_BATCH', nice: 2 }, ioPriority: { class: 'IOPRIO_CLASS_IDLE' } },
+      linux: {
+        namespaces: [{ type: 'time' }],
+        timeOffsets: { monotonic: { secs: -3 }, boottime: { secs: 9, nanosecs: 1 } },
+        memoryPolicy: { mode: 'MPOL_INTERLEAVE', nodes: '0-2' },
+      },
+    } as unknown as OciConfig;
+    const p = buildPlan(sched, { bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', caller, wait: false, preserveFds: 0 });
+    const recs = planRecords(p);
+    expect(readByRunner(encodePlan(p))).toEqual(recs);
+    expect(recs).toContainEqual(['timens', 'monotonic -3 0\nboottime 9 1\n']);
+    expect(recs).toContainEqual(['mempolicy', '3', 'MPOL_INTERLEAVE nodes 0-2', '0', '1', '2']);
   });
   it('the runner refuses a plan of another protocol version or a cut one', () => {
     expect(() => readByRunner(encodeRecords([['v', '1'], ['wait']]))).toThrow(/refused/);

@@ -10,11 +10,11 @@ import { buildPlan } from '../../src/container/plan';
 import { buildExecPlan } from '../../src/container/exec-plan';
 import { parseIdMap } from '../../src/container/idmap';
 import { planRecords } from '../../src/runner/protocol';
+import { SHARED } from '../helpers/repo';
 import { sysctlComponents, sysctlName, sysctlNamespace } from '../../src/spec/sysctl';
 import { validateConfig } from '../../src/spec/validate';
 import type { OciConfig, Seccomp } from '../../src/spec/types';
 
-const SHARED = path.resolve(__dirname, '../../../shared');
 const ERRNO = 0x00050000;
 const ALLOW = 0x7fff0000;
 

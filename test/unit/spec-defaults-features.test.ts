@@ -85,7 +85,11 @@ describe('featuresDocument', () => {
     expect(doc.ociVersionMin).toBe('1.0.0');
     expect(doc.hooks).toEqual([]);
     expect(linux.namespaces).toEqual(expect.arrayContaining(['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup']));
-    expect(linux.namespaces).not.toContain('time');
+    expect(linux.namespaces).toContain('time');
+    expect(linux.memoryPolicy.modes).toEqual(
+      expect.arrayContaining(['MPOL_DEFAULT', 'MPOL_BIND', 'MPOL_LOCAL', 'MPOL_WEIGHTED_INTERLEAVE']),
+    );
+    expect(linux.memoryPolicy.flags).toEqual(['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_NUMA_BALANCING']);
     expect(linux.seccomp.enabled).toBe(true);
     expect(linux.seccomp.actions).toContain('SCMP_ACT_ERRNO');
     expect(linux.seccomp.actions).not.toContain('SCMP_ACT_NOTIFY');

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useValidators, validateConfig } from '../../src/spec/validate';
 import { configWith, INVALID } from '../fixtures/configs/invalid-cases';
-import { ourValidators, REPO, sharedConfigs, upstreamTagFor, upstreamValidators } from './spec-validators';
+import { REPO } from '../helpers/repo';
+import { ourValidators, sharedConfigs, upstreamTagFor, upstreamValidators } from './spec-validators';
 
 /** Cases we refuse and upstream accepts, and why. */
 const STRICTER: Record<string, string> = {

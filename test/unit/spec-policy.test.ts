@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-
-const REPO = path.resolve(__dirname, '..', '..');
 import { UserError } from '../../src/errors';
 import { configureLog } from '../../src/log';
 import { POLICY, applyPolicy, policyRows } from '../../src/spec/policy';
 import type { OciConfig } from '../../src/spec/types';
 import { useValidators, validateConfig } from '../../src/spec/validate';
+import { REPO } from '../helpers/repo';
 import { ourValidators, sharedConfigs } from './spec-validators';
 
 function config(edit: (c: any) => void = () => {}): OciConfig {
@@ -109,17 +108,17 @@ const ERRORS: [string, (c: any) => void, string | RegExp][] = [
     'config.json: /linux/namespaces/1/path: joining an existing mount namespace is not supported',
   ],
   [
-    'a time namespace',
-    (c) => c.linux.namespaces.push({ type: 'time' }),
-    'config.json: /linux/namespaces/4: time namespaces are not supported',
+    'time offsets without a time namespace',
+    (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }),
+    /^config.json: \/linux\/timeOffsets: offsets need a new time namespace/,
   ],
   [
-    'a time namespace with offsets',
+    'time offsets with a joined time namespace',
     (c) => {
-      c.linux.namespaces.push({ type: 'time' });
+      c.linux.namespaces.push({ type: 'time', path: '/proc/1/ns/time' });
       c.linux.timeOffsets = { boottime: { secs: 5 } };
     },
-    'config.json: /linux/namespaces/4: time namespaces are not supported',
+    /^config.json: \/linux\/timeOffsets: offsets need a new time namespace/,
   ],
   [
     'a crun directive',
@@ -238,9 +237,7 @@ const IGNORED: [string, (c: any) => void, string][] = [
   ['an AppArmor profile', (c) => (c.process.apparmorProfile = 'container-default'), '/process/apparmorProfile'],
   ['an SELinux label', (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), '/process/selinuxLabel'],
   ['a mount label', (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), '/linux/mountLabel'],
-  ['an I/O priority', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE' }), '/process/ioPriority'],
-  ['a scheduler', (c) => (c.process.scheduler = { policy: 'SCHED_BATCH' }), '/process/scheduler'],
-  ['time offsets without a time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), '/linux/timeOffsets'],
+  ["exec's CPU affinity on the container process", (c) => (c.process.execCPUAffinity = { final: '0' }), '/process/execCPUAffinity'],
   [
     'a hostname without a uts namespace',
     (c) => {
@@ -301,6 +298,25 @@ describe('applyPolicy ignores, with a debug note', () => {
 });
 
 describe('applyPolicy accepts', () => {
+  it.each([
+    ['a time namespace', (c: any) => c.linux.namespaces.push({ type: 'time' })],
+    [
+      'a time namespace with offsets',
+      (c: any) => {
+        c.linux.namespaces.push({ type: 'time' });
+        c.linux.timeOffsets = { boottime: { secs: 5 } };
+      },
+    ],
+    ['a joined time namespace', (c: any) => c.linux.namespaces.push({ type: 'time', path: '/proc/1/ns/time' })],
+    ['a scheduler', (c: any) => (c.process.scheduler = { policy: 'SCHED_BATCH', nice: 5 })],
+    ['an I/O priority', (c: any) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 7 })],
+    ['a memory policy', (c: any) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' })],
+    ['an empty exec CPU affinity', (c: any) => (c.process.execCPUAffinity = { initial: '', final: '' })],
+  ])('%s, silently', (_name, edit) => {
+    expect(() => applyPolicy(config(edit), {})).not.toThrow();
+    expect(notes).toEqual([]);
+  });
+
   it('the informational annotations podman always sends', () => {
     const annotations = {
       'io.container.manager': 'libpod',

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors';
 import { useValidators, validateConfig, validateState } from '../../src/spec/validate';
 import { configWith, INVALID } from '../fixtures/configs/invalid-cases';
-import { ourProcessValidator, ourValidators, REPO, SHARED, sharedConfigs } from './spec-validators';
+import { REPO, SHARED } from '../helpers/repo';
+import { ourProcessValidator, ourValidators, sharedConfigs } from './spec-validators';
 
 describe('validateConfig', () => {
   beforeAll(() => useValidators(ourValidators()));

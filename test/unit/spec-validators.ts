@@ -9,8 +9,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import type { ValidateFunction } from 'ajv';
 import type { Validators } from '../../src/spec/validate';
 
-import { REPO, SHARED } from '../helpers/runtime';
-export { REPO, SHARED };
+import { REPO, SHARED } from '../helpers/repo';
 const OUR_SCHEMAS = path.join(REPO, 'schemas');
 const UPSTREAM = path.join(SHARED, 'oci-schemas');
 const OURS = 'https://ch-run-oci.dev/schemas/';

@@ -183,6 +183,22 @@ describe('StateStore across processes', () => {
     expect(fs.existsSync(store.lockPath('c1'))).toBe(false);
   }, 60_000);
 
+  it('removes the temporary lock names a holder killed mid-step left, and keeps a live one', async () => {
+    // A create SIGKILLed between mkdir and rename of its lock (`.new-`), or
+    // between rename and delete on release (`.gone-`), left these for good.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const mine = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[19];
+    const lock = store.lockPath('c1');
+    const left = [`${lock}.new-${dead}-1-aa`, `${lock}.gone-${dead}-2-bb`];
+    const live = `${lock}.new-${process.pid}-${mine}-cc`;
+    for (const d of [...left, live]) fs.mkdirSync(d);
+    fs.writeFileSync(path.join(left[1], `holder-${dead}-2`), '');
+    store.claim('c1');
+    await store.withLock('c1', () => undefined);
+    for (const d of left) expect(fs.existsSync(d), d).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+  });
+
   it('recovers a lock left by a SIGKILLed holder within bounded time', async () => {
     store.claim('c1');
     const holder = spawn(process.execPath, [stateChild(), 'hold-lock', root, 'c1', '2000'], {
