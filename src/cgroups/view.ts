@@ -48,6 +48,11 @@ export function cgroupMountSteps(dest: string, view: CgroupView | undefined, cgr
     recursive,
     kind: 'dir',
     nofollow: true,
+    // A container with CAP_SYS_ADMIN in its user namespace could remount a
+    // bind made in its own mount namespace writable (and then raise its limits
+    // or, without a pid namespace, move host processes in): locked instead
+    // (one directory each; the whole-tree fallback below keeps the plain bind).
+    lock: !recursive,
   });
   const fresh2 = (to: string, dir: string): FsStep => ({
     op: 'fs',

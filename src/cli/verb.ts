@@ -1,7 +1,7 @@
 // What every verb goes through, whichever parser read the command line:
 // yargs (parse.ts) or the fast path for the hot verbs (fast.ts). Kept apart
 // from parse.ts so that the fast path never loads yargs.
-import { configureLog, debug } from '../log';
+import { configureLog, debug, openLogFile } from '../log';
 import type { GlobalOptions } from '../commands/global';
 import { GLOBAL_OPTIONS, VERBS } from './options';
 
@@ -24,6 +24,8 @@ function globals(a: Record<string, unknown>): GlobalOptions {
 /** Wraps a verb: applies global options, honours CH_RUN_OCI_HANG, then runs the verb module. */
 export function verb<A extends Record<string, unknown>>(name: string, run: (a: A, g: GlobalOptions) => Promise<number | void>) {
   return async (a: A): Promise<void> => {
+    // A --log that cannot be a log fails the verb before it does anything.
+    openLogFile();
     const g = globals(a);
     // Options runc accepts that mean nothing here: accepted and noted under --debug.
     const own = VERBS.find((v) => v.name === name)?.options ?? [];

@@ -1,6 +1,7 @@
 // Small checks shared by the verbs: argument values that yargs cannot check.
 import { UserError } from '../errors';
 import { checkId } from '../state/id';
+import { checkPreserveFds } from '../fds';
 import type { CreateOptions } from '../container/create';
 import type { ManagerChoice } from '../cgroups/paths';
 
@@ -15,7 +16,10 @@ export function containerId(a: Record<string, unknown>): string {
 export function preserveFds(a: Record<string, unknown>): number {
   const raw = String(a.preserveFds ?? '0');
   if (!/^\d{1,4}$/.test(raw)) throw new UserError(`--preserve-fds "${raw}"`, 'must be a whole number');
-  return Number(raw);
+  const n = Number(raw);
+  // Only fds the caller passed reach the container, never our own (src/fds.ts).
+  checkPreserveFds(n);
+  return n;
 }
 
 /** What create and run pass to createContainer from their shared options. */

@@ -14,6 +14,7 @@ import type { CgroupView } from '../cgroups/view';
 import type { ManagerChoice } from '../cgroups/paths';
 import { limitFields } from '../cgroups/resources';
 import { containerProcesses } from './processes';
+import { trustedCgroup } from '../cgroups/trust';
 
 export interface CreateCgroup {
   view?: CgroupView;
@@ -81,9 +82,10 @@ export function createCgroup(
 }
 
 /** The container's processes: by user namespace (while its init lives) and in its cgroup. */
-export function allProcesses(record: ContainerRecord, runnerDir?: string): number[] {
-  const pids = containerProcesses(record, runnerDir);
-  if (record.cgroup) for (const p of cgroupPids(record.cgroup)) if (!pids.includes(p)) pids.push(p);
+export function allProcesses(record: ContainerRecord, stateRoot: string): number[] {
+  const cg = trustedCgroup(record, stateRoot);
+  const pids = containerProcesses(record, stateRoot);
+  if (cg) for (const p of cgroupPids(cg)) if (!pids.includes(p)) pids.push(p);
   return pids;
 }
 
@@ -92,11 +94,13 @@ export function allProcesses(record: ContainerRecord, runnerDir?: string): numbe
  * for SIGKILL), also once the init is gone. Processes that moved into user
  * namespaces of their own are still in it: the cgroup is the whole container.
  */
-export function signalContainer(record: ContainerRecord, signal: number): void {
-  if (record.cgroup) signalAll(record.cgroup, signal);
+export function signalContainer(record: ContainerRecord, signal: number, stateRoot: string): void {
+  const cg = trustedCgroup(record, stateRoot);
+  if (cg) signalAll(cg, signal);
 }
 
 /** delete: the cgroup goes with the container (what is left in it is killed first). */
-export function removeContainerCgroup(record: ContainerRecord): void {
-  if (record.cgroup) removeCgroup(record.cgroup);
+export function removeContainerCgroup(record: ContainerRecord, stateRoot: string): void {
+  const cg = trustedCgroup(record, stateRoot);
+  if (cg) removeCgroup(cg);
 }

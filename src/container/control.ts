@@ -8,14 +8,15 @@ import type { StateStore } from '../state/store';
 import { freeze, thaw, updateResources } from '../cgroups/manager';
 import { cgroupStats, oomKills } from '../cgroups/stats';
 import { observe, requireStatus } from './transitions';
+import { trustedCgroup } from '../cgroups/trust';
 
-function needCgroup(record: ContainerRecord, verb: string): NonNullable<ContainerRecord['cgroup']> {
+function needCgroup(record: ContainerRecord, verb: string, stateRoot: string): NonNullable<ContainerRecord['cgroup']> {
   if (!record.cgroup)
     throw new UserError(
       `container "${record.id}"`,
       `cannot ${verb}: the container runs without a cgroup of its own (none could be created)`,
     );
-  return record.cgroup;
+  return trustedCgroup(record, stateRoot)!;
 }
 
 /** pause: freeze a created or running container (runc allows both). */
@@ -23,7 +24,7 @@ export async function pauseContainer(store: StateStore, id: string): Promise<voi
   await store.withLock(id, () => {
     const { record, status } = observe(store, id);
     requireStatus('pause', id, status);
-    freeze(needCgroup(record, 'pause'));
+    freeze(needCgroup(record, 'pause', store.root));
   });
 }
 
@@ -31,7 +32,7 @@ export async function resumeContainer(store: StateStore, id: string): Promise<vo
   await store.withLock(id, () => {
     const { record, status } = observe(store, id);
     requireStatus('resume', id, status);
-    thaw(needCgroup(record, 'resume'));
+    thaw(needCgroup(record, 'resume', store.root));
   });
 }
 
@@ -40,7 +41,7 @@ export async function updateContainer(store: StateStore, id: string, patch: Linu
   await store.withLock(id, () => {
     const { record, status } = observe(store, id);
     requireStatus('update', id, status);
-    const cg = needCgroup(record, 'update resources');
+    const cg = needCgroup(record, 'update resources', store.root);
     cg.resources = updateResources(cg, patch);
     store.write(id, record);
   });
@@ -50,5 +51,6 @@ export async function updateContainer(store: StateStore, id: string, patch: Linu
 export function containerStats(store: StateStore, id: string): { status: string; stats?: Record<string, unknown>; ooms: bigint } {
   const { record, status } = observe(store, id);
   if (!record.cgroup) return { status, ooms: 0n };
-  return { status, stats: cgroupStats(record.cgroup), ooms: oomKills(record.cgroup) };
+  const cg = trustedCgroup(record, store.root)!;
+  return { status, stats: cgroupStats(cg), ooms: oomKills(cg) };
 }

@@ -18,8 +18,10 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     // cgroup, with whatever is still in it (processes that outlived the init).
     // If the cgroup cannot go (a process stuck in the kernel), the state stays
     // so that a later delete --force can finish the job.
+    // A cgroup record is checked first: a refused one leaves everything as it is.
+    if (record.cgroup) (await import('../cgroups/trust')).trustedCgroup(record, store.root);
     signalContainerProcesses(record, 9, { waitMs: 5_000, runnerDir: store.root });
-    if (record.cgroup) (await import('./cgroup')).removeContainerCgroup(record);
+    if (record.cgroup) (await import('./cgroup')).removeContainerCgroup(record, store.root);
     store.remove(id);
   });
 }

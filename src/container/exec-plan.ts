@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { UserError } from '../errors';
 import * as log from '../log';
+import { procStat } from '../proc';
 import type { NamespaceType, Process } from '../spec/types';
 import { NAMESPACES, type ExecPlan, type IdRange } from '../runner/plan';
 import { covers, parseIdMap } from './idmap';
@@ -19,6 +20,8 @@ import type { Linux, OciConfig, Seccomp } from '../spec/types';
 /** What we learn about the running container from /proc/PID. */
 export interface ContainerView {
   pid: number;
+  /** Field 22 of /proc/PID/stat: the runner checks it again right before joining. */
+  startTime: string;
   /** Namespaces of the container process that are not ours. */
   namespaces: NamespaceType[];
   uidMap: IdRange[];
@@ -27,8 +30,18 @@ export interface ContainerView {
   setgroups: boolean;
 }
 
-export function readContainerView(pid: number): ContainerView {
+/**
+ * The container process `pid` (recorded with `startTime`) as /proc shows it.
+ * state.json may be stale (a reused pid) or edited (an unprivileged caller's
+ * state root is its own to write): the start time must match, and a process
+ * in our own user or mount namespace is no container, whatever the record says.
+ */
+export function readContainerView(pid: number, startTime?: string): ContainerView {
   const read = (f: string): string => fs.readFileSync(`/proc/${pid}/${f}`, 'utf8');
+  const gone = (): UserError => new UserError(`container process ${pid}`, 'is not running');
+  const now = procStat(pid)?.startTime;
+  if (now === undefined || (startTime !== undefined && now !== startTime)) throw gone();
+  let view: ContainerView;
   try {
     const namespaces = NAMESPACES.filter((n) => {
       let ours: string;
@@ -41,8 +54,9 @@ export function readContainerView(pid: number): ContainerView {
       // from the host's side instead.
       return fs.readlinkSync(`/proc/${pid}/ns/${n.proc}`) !== ours;
     }).map((n) => n.type);
-    return {
+    view = {
       pid,
+      startTime: now,
       namespaces,
       uidMap: parseIdMap(read('uid_map')),
       gidMap: parseIdMap(read('gid_map')),
@@ -59,7 +73,23 @@ export function readContainerView(pid: number): ContainerView {
         'cannot open its namespaces: permission denied (an unprivileged caller can exec only into a started container)',
       );
     }
-    throw new UserError(`container process ${pid}`, 'is not running');
+    throw gone();
+  }
+  // What we read may be of a process that took the pid meanwhile.
+  if (procStat(pid)?.startTime !== now) throw gone();
+  checkIsContainer(view);
+  return view;
+}
+
+/** Every container has its own user and mount namespace (plan.ts); a process sharing ours is not one. */
+export function checkIsContainer(view: Pick<ContainerView, 'pid' | 'namespaces'>): void {
+  for (const type of ['user', 'mount'] as const) {
+    if (!view.namespaces.includes(type)) {
+      throw new UserError(
+        `container process ${view.pid}`,
+        `is in our own ${type} namespace: not a container (state.json names another process)`,
+      );
+    }
   }
 }
 
@@ -103,6 +133,7 @@ export function buildExecPlan(proc: Process | undefined, view: ContainerView, ct
   const cpus = planAffinity(proc?.execCPUAffinity);
   return {
     kind: 'exec',
+    target: { pid: view.pid, startTime: view.startTime },
     wait: ctx.wait,
     preserveFds: ctx.preserveFds,
     cgroupProcs: ctx.cgroupProcs,

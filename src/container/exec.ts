@@ -22,9 +22,10 @@ export async function execInContainer(store: StateStore, id: string, proc: Proce
   const { record, status } = observe(store, id);
   requireStatus('exec', id, status);
   checkTerminal(proc.terminal === true, o.detach, o.consoleSocket);
-  const view = readContainerView(record.pid!);
+  const view = readContainerView(record.pid!, record.pidStartTime);
   // The process joins the container's cgroups (its limits, and kill --all finds it).
-  const cgroupProcs = record.cgroup ? (await import('../cgroups/manager')).procsFiles(record.cgroup) : undefined;
+  const cg = record.cgroup ? (await import('../cgroups/trust')).trustedCgroup(record, store.root) : undefined;
+  const cgroupProcs = cg ? (await import('../cgroups/manager')).procsFiles(cg) : undefined;
   const plan = buildExecPlan(proc, view, {
     annotations: record.annotations,
     seccomp: record.seccomp as Seccomp | undefined,

@@ -10,7 +10,7 @@ import { observe, requireStatus } from './transitions';
  */
 export async function killContainer(store: StateStore, id: string, signal: number, all: boolean): Promise<void> {
   const { record, status } = observe(store, id);
-  if (all && record.cgroup) return (await import('./cgroup')).signalContainer(record, signal);
+  if (all && record.cgroup) return (await import('./cgroup')).signalContainer(record, signal, store.root);
   // With all, a stopped container is no error (runc 1.1 neither): the shim
   // sends `kill --all ID 9` after the init of a container without its own pid
   // namespace has exited, to reach what is left.

@@ -17,6 +17,44 @@
 
 #include "runner.h"
 
+/* exec: `target PID START`. Checked after the container's namespace files
+ * are open and before any is joined: the pid still names the process
+ * TypeScript read (same start time, field 22 of /proc/PID/stat), so the
+ * open files are its; and its user and mount namespaces are not ours (a
+ * process sharing them is no container: joining it would run the command on
+ * the host's side, whatever state.json says). */
+static void check_target(const struct plan *p, const struct rec **joins, const int *fds, int nfd) {
+  const struct rec *t = plan_find(p, "target");
+  if (!t) return;
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%s/stat", t->argv[0]);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) close(fd);
+  if (n <= 0) die(0, "exec", "container process %s is not running", t->argv[0]);
+  buf[n] = 0;
+  char *s = strrchr(buf, ')');
+  for (int field = 2; s && field < 22; field++) s = strchr(s + 1, ' ');
+  if (!s || strncmp(s + 1, t->argv[1], strlen(t->argv[1])) || (s[1 + strlen(t->argv[1])] != ' ' && s[1 + strlen(t->argv[1])] != 0))
+    die(0, "exec", "container process %s is not running (its pid names another process now)", t->argv[0]);
+  static const struct {
+    int flag;
+    const char *ns, *name;
+  } own[] = { { CLONE_NEWUSER, "user", "user" }, { CLONE_NEWNS, "mnt", "mount" } };
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+    struct stat ours, theirs;
+    snprintf(path, sizeof path, "/proc/self/ns/%s", own[i].ns);
+    if (stat(path, &ours) < 0) die(errno, "exec", "stat %s", path);
+    int found = 0;
+    for (int k = 0; k < nfd; k++) {
+      if ((int)num(joins[k]->argv[0]) != own[i].flag) continue;
+      if (fstat(fds[k], &theirs) < 0) die(errno, "exec", "stat %s", joins[k]->argv[1]);
+      if (theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino) found = 1;
+    }
+    if (!found) die(0, "exec", "container process %s is in our own %s namespace: not a container", t->argv[0], own[i].name);
+  }
+}
+
 /* Blocks on a pipe that only R writes: EOF means R is gone, so give up. */
 static void await(int fd) {
   char c;
@@ -138,6 +176,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
     joins[nfd] = r;
     if ((fds[nfd++] = open(r->argv[1], O_RDONLY | O_CLOEXEC)) < 0) die(errno, "join namespace", "open %s", r->argv[1]);
   }
+  check_target(p, joins, fds, nfd);
   /* Who may join what depends on who owns it: a namespace owned by the caller's
    * user namespace (podman's netns that the container joined at create) can only
    * be joined before we enter the container's user namespace, one owned by the
@@ -177,6 +216,7 @@ void run_c1(const struct plan *p, struct pipes *pp, pid_t runner) {
     if ((fifo_path_fd = open(path, O_PATH | O_CLOEXEC)) < 0) die(errno, "fifo", "open %s", path);
   }
   if (u) {
+    lock_binds(p);
     if (unshare((int)num(u->argv[0])) < 0) die(errno, "unshare", "namespaces");
     /* The container's user namespace, by inode, for R's report: the caller
      * cannot read it from /proc once we are not dumpable. */

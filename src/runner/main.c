@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +128,14 @@ int main(int argc, char **argv) {
   int plan_fd = atoi(argv[2]), report_fd = atoi(argv[3]);
   report_to(report_fd);
   die_hook = cleanup;
+  /* launch.ts's layout: stdio, the preserved fds 3..PLAN_FD-1, the plan,
+   * the report. Anything above was left open by whoever ran ch-run-oci (a
+   * shell's `exec 40<file`; Node marks only its own fds close-on-exec): it
+   * goes before any stage forks, so neither C1, the fake-root supervisor nor
+   * the container waiting on its fifo ever holds it. */
+  if (plan_fd < 3 || report_fd != plan_fd + 1)
+    die(0, "runner", "fds %d and %d: expected the plan fd from 3, the report fd next", plan_fd, report_fd);
+  if (syscall(SYS_close_range, (unsigned)report_fd + 1, ~0U, 0) < 0) die(errno, "runner", "close inherited fds");
   /* A caller that dies before our report takes the half-built container
    * with it (C1 and C2 follow through their own PDEATHSIG). */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die(errno, "runner", "prctl PDEATHSIG");
@@ -141,6 +150,10 @@ int main(int argc, char **argv) {
   close(plan_fd);
   struct plan p;
   if (plan_parse(buf, len, &p) < 0) die(0, "plan", "malformed plan (runner and ch-run-oci versions differ?)");
+  /* The fds between stdio and the plan are exactly the ones the plan preserves. */
+  const struct rec *pre = plan_find(&p, "preserve");
+  if (3 + (pre ? (long long)num(pre->argv[0]) : 0) != plan_fd)
+    die(0, "plan", "preserves %s fds, but the plan fd is %d", pre ? pre->argv[0] : "0", plan_fd);
 
   int wait_mode = plan_find(&p, "wait") != NULL;
   if (wait_mode && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die(errno, "subreaper", "prctl");

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,34 @@ static int setattr_fd(int fd, unsigned long long set, unsigned long long prop, i
 static void set_propagation(int mnt, unsigned long long prop, const char *dest) {
   if (!prop) return;
   if (setattr_fd(mnt, 0, prop & ~MS_REC_BIT, (prop & MS_REC_BIT) != 0) < 0) die(errno, "mount", "set propagation on %s", dest);
+}
+
+/* `lock-binds DIR…` (create, in C1 right before the unshare): read-only
+ * binds the container must not remount writable, which it could (holding
+ * CAP_SYS_ADMIN in its user namespace) if they were made in its own mount
+ * namespace. The kernel locks the flags of mounts only as it copies them into
+ * a mount namespace of a less privileged user namespace. So C1 takes a mount
+ * namespace of its own, still in the caller's user namespace (its mounts made
+ * slaves: nothing propagates back to the caller's), stacks each DIR
+ * read-only on itself there, and the unshare copies them locked; the bind
+ * steps then clone those. A caller without CAP_SYS_ADMIN over its mount
+ * namespace cannot (noted): then the binds are the plain ones. */
+void lock_binds(const struct plan *p) {
+  const struct rec *r = plan_find(p, "lock-binds");
+  if (!r) return;
+  if (unshare(CLONE_NEWNS) < 0) {
+    note("read-only cgroup view not locked (unshare: %s): the container may remount it", strerror(errno));
+    return;
+  }
+  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) die(errno, "mount", "make the set-up mounts slaves");
+  for (int i = 0; i < r->argc; i++) {
+    int t = open_tree(AT_FDCWD, r->argv[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+    if (t < 0) die(errno, "mount", "lock %s", r->argv[i]);
+    if (setattr_fd(t, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, 0) < 0 ||
+        move_mount(t, "", AT_FDCWD, r->argv[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      die(errno, "mount", "lock %s", r->argv[i]);
+    close(t);
+  }
 }
 
 /* Why a mount attempt failed: the call, for the message. */

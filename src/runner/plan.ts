@@ -128,6 +128,8 @@ export interface BindStep {
   nofollow: boolean;
   /** The source must be this device node (checked by the runner on the clone). */
   device?: { type: 'c' | 'b'; major: number; minor: number };
+  /** A read-only view of a host directory the container must not remount writable (the cgroup view): locked by the runner; see protocol.ts. */
+  lock?: boolean;
 }
 
 /** A fresh file system (fsopen/fsmount), attached in the rootfs. */
@@ -287,6 +289,8 @@ export interface Plan {
 
 export interface ExecPlan {
   kind: 'exec';
+  /** The container process and its start time: the runner refuses a pid that names another process by the time it joins. */
+  target: { pid: number; startTime: string };
   wait: boolean;
   preserveFds: number;
   /** The container's cgroup.procs files: the process joins its cgroups first. */

@@ -40,6 +40,12 @@ function createRecords(plan: Plan): PlanRecord[] {
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.premadeSysfs !== undefined) r.push(['premade-sysfs', String(plan.premadeSysfs)]);
   r.push(...sysctlRecords(plan.sysctls, 'joined'));
+  // Read-only binds the container must not make writable: the runner stacks
+  // each source read-only on itself in a mount namespace of the caller's
+  // user namespace, so that the container's (copied from it at the unshare)
+  // gets them locked read-only (MNT_LOCK_READONLY), and binds those.
+  const locked = [...new Set(plan.mounts.flatMap((m) => (m.op === 'bind' && m.lock ? [m.source] : [])))];
+  if (locked.length) r.push(['lock-binds', ...locked]);
   r.push(['unshare', String(plan.created.reduce((f: number, t) => f | CLONE[t], 0) >>> 0)]);
   if (!plan.ids.setgroups) r.push(['setgroups', 'deny']);
   r.push(['uidmap', mapText(plan.ids.uidMap)], ['gidmap', mapText(plan.ids.gidMap)]);
@@ -97,6 +103,7 @@ function execRecords(plan: ExecPlan): PlanRecord[] {
   if (plan.preserveFds > 0) r.push(['preserve', String(plan.preserveFds)]);
   if (plan.cpusInitial) r.push(['cpus-initial', ...plan.cpusInitial.map(String)]);
   if (plan.cgroupProcs?.length) r.push(['cgroup', ...plan.cgroupProcs]);
+  r.push(['target', String(plan.target.pid), plan.target.startTime]);
   for (const j of plan.joins) r.push(['join', String(j.flag), j.path]);
   if (plan.process.oomScoreAdj !== undefined) r.push(['oom', String(plan.process.oomScoreAdj)]);
   if (plan.cpusFinal) r.push(['cpus-final', ...plan.cpusFinal.map(String)]);

@@ -40,6 +40,7 @@ ssize_t read_line(int fd, char *buf, size_t size);
  * sysfs that C1 makes before the unshare for a joined network namespace. */
 void setup_mounts(const struct plan *p);
 void premake_sysfs(const struct plan *p);
+void lock_binds(const struct plan *p);
 
 /* proc.c: process settings. */
 void setup_process_early(const struct plan *p); /* before pivot: oom */

@@ -36,9 +36,22 @@ async function main(): Promise<number> {
     // Run EXEC (JSON args) inside the running container, then stop the container.
     await new Promise((r) => setTimeout(r, 100));
     const proc = { ...config.process, args: JSON.parse(process.env.EXEC) };
-    const ex = await launchRunner(buildExecPlan(proc, readContainerView(launched.pid), { wait: true, preserveFds: 0 }), {});
-    const code = await ex.exited!;
-    process.kill(launched.pid, 'SIGKILL');
+    const plan = buildExecPlan(proc, readContainerView(launched.pid), { wait: true, preserveFds: 0 });
+    // EXEC_TARGET: what TypeScript checked is stale by the time the runner
+    // joins ("reused": another start time) or was never a container ("self":
+    // this driver, in the caller's namespaces); the runner must refuse both.
+    if (process.env.EXEC_TARGET === 'reused') plan.target.startTime = '1';
+    if (process.env.EXEC_TARGET === 'self') {
+      const start = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[22 - 3];
+      plan.target = { pid: process.pid, startTime: start };
+      plan.joins = plan.joins.map((j) => ({ ...j, path: j.path.replace(`/proc/${launched.pid}/`, `/proc/${process.pid}/`) }));
+    }
+    let code: number;
+    try {
+      code = await (await launchRunner(plan, {})).exited!;
+    } finally {
+      process.kill(launched.pid, 'SIGKILL');
+    }
     await launched.exited;
     return code;
   }

@@ -230,6 +230,15 @@ describe('runner', () => {
         expect(r.code).toBe(4);
       });
 
+      it('exec: the runner refuses a target whose start time changed, or that shares our namespaces', () => {
+        const reused = run(as, ['sleep', '100'], () => {}, { env: { EXEC: JSON.stringify(['true']), EXEC_TARGET: 'reused' } });
+        expect(reused.err).toMatch(/^LAUNCH-ERROR: exec: container process \d+ is not running \(its pid names another process now\)\n$/);
+        expect(reused.code).toBe(99);
+        const self = run(as, ['sleep', '100'], () => {}, { env: { EXEC: JSON.stringify(['true']), EXEC_TARGET: 'self' } });
+        expect(self.err).toMatch(/^LAUNCH-ERROR: exec: container process \d+ is in our own (user|mount) namespace: not a container\n$/);
+        expect(self.code).toBe(99);
+      });
+
       it('reports a failure inside the container set-up (bad tmpfs option)', () => {
         const r = run(as, ['true'], (c) => {
           c.mounts!.push({ destination: '/bad', type: 'tmpfs', source: 'tmpfs', options: ['size=nonsense'] });

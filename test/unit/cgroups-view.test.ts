@@ -17,6 +17,7 @@ const bind = (source: string, dest: string) => ({
   recursive: false,
   kind: 'dir',
   nofollow: true,
+  lock: true,
 });
 
 const V1: CgroupView = {

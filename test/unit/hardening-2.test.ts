@@ -49,7 +49,14 @@ describe('the recorded user namespace', () => {
 });
 
 describe('the session keyring record', () => {
-  const view = { pid: 42, namespaces: ['user' as const], uidMap: parseIdMap('0 1000 1'), gidMap: parseIdMap('0 1000 1'), setgroups: false };
+  const view = {
+    pid: 42,
+    startTime: '1',
+    namespaces: ['user' as const],
+    uidMap: parseIdMap('0 1000 1'),
+    gidMap: parseIdMap('0 1000 1'),
+    setgroups: false,
+  };
   it("exec joins the container's keyring by name, or keeps the caller's without one", () => {
     const plan = buildExecPlan({ args: ['true'], cwd: '/' } as never, view, { wait: false, preserveFds: 0 });
     expect(planRecords(plan).find((r) => r[0] === 'keyring')).toBeUndefined();

@@ -124,6 +124,7 @@ describe('exec plan', () => {
     const { buildExecPlan } = await import('../../src/container/exec-plan');
     const view = {
       pid: 42,
+      startTime: '1234',
       namespaces: ['mount', 'pid', 'user', 'uts'] as ('mount' | 'pid' | 'user' | 'uts')[],
       uidMap: parseIdMap('0 1000 1'),
       gidMap: parseIdMap('0 1000 1'),

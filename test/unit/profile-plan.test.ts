@@ -188,7 +188,7 @@ describe('the profile records', () => {
         },
       ],
     })!;
-    const view = { pid: 5, namespaces: [], uidMap: parseIdMap('0 0 10'), gidMap: parseIdMap('0 0 10'), setgroups: true };
+    const view = { pid: 5, startTime: '1', namespaces: [], uidMap: parseIdMap('0 0 10'), gidMap: parseIdMap('0 0 10'), setgroups: true };
     const plan = { ...buildExecPlan({ args: ['sh'], cwd: '/' } as never, view, { wait: false, preserveFds: 0 }), profile: p };
     expect(planRecords(plan).filter((r) => r[0].startsWith('scmp-'))).toEqual([
       ['scmp-default', String(ERRNO | 1)],
@@ -223,7 +223,7 @@ describe('the profile records', () => {
   });
 
   it("reach exec too: the container's profile", () => {
-    const view = { pid: 5, namespaces: [], uidMap: parseIdMap('0 0 10'), gidMap: parseIdMap('0 0 10'), setgroups: true };
+    const view = { pid: 5, startTime: '1', namespaces: [], uidMap: parseIdMap('0 0 10'), gidMap: parseIdMap('0 0 10'), setgroups: true };
     const tags = planRecords(
       buildExecPlan({ args: ['sh'], cwd: '/' } as never, view, { seccomp: config.linux!.seccomp, wait: false, preserveFds: 0 }),
     ).map((r) => r[0]);

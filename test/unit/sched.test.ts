@@ -208,7 +208,14 @@ describe('the plan records', () => {
   });
 
   it("exec: the initial CPUs before the cgroup join, the final after, the container's memory policy, the time namespace joined", () => {
-    const view = { pid: 42, namespaces: ['user', 'time', 'mount'] as never, uidMap: caller.uidMap, gidMap: caller.gidMap, setgroups: true };
+    const view = {
+      pid: 42,
+      startTime: '1',
+      namespaces: ['user', 'time', 'mount'] as never,
+      uidMap: caller.uidMap,
+      gidMap: caller.gidMap,
+      setgroups: true,
+    };
     const plan = buildExecPlan(config.process, view, {
       wait: true,
       preserveFds: 0,

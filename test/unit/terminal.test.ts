@@ -61,6 +61,7 @@ describe('planTerminal', () => {
         caps: { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n },
         homeFromPasswd: false,
       },
+      target: { pid: 1, startTime: '1' },
       terminal: { rows: 24, cols: 80, console: false, socket: '/run/x.sock' },
     };
     const recs = planRecords(plan);
