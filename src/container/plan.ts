@@ -14,6 +14,7 @@ import { planFakeroot } from './fakeroot';
 import { planProfile } from './profile';
 import { planSysctls } from './sysctl';
 import type { CgroupView } from '../cgroups/view';
+import { planHooks } from './hooks';
 
 export interface PlanContext {
   bundle: string;
@@ -102,5 +103,6 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     fakeroot: planFakeroot(config, ids),
     profile: planProfile(config.linux?.seccomp),
     sysctls,
+    hooks: planHooks(config.hooks, ctx.bundle),
   };
 }

@@ -38,7 +38,7 @@ ssize_t read_line(int fd, char *buf, size_t size);
 
 /* mount.c: everything between unshare and pivot_root (runs in C2), and the
  * sysfs that C1 makes before the unshare for a joined network namespace. */
-void setup_mounts(const struct plan *p);
+void setup_mounts(const struct plan *p, void (*before_pivot)(const struct plan *));
 void premake_sysfs(const struct plan *p);
 
 /* proc.c: process settings. */
@@ -76,6 +76,12 @@ void join_keyring(const struct plan *p);
 
 /* cgroup.c: C1 joins the container's cgroups (`cgroup FILE…`) first. */
 void join_cgroups(const struct plan *p);
+
+/* hooks.c: the hook pause (C2, before pivot_root: "hooks" on SYNC_W, the
+ * states from GO_R, then the createContainer hooks) and the startContainer
+ * hooks (at start, their output and result on the exec fifo). */
+void hooks_pause(const struct plan *p, int sync_w, int go_r);
+void hooks_start(const struct plan *p, int fifo_fd);
 
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {

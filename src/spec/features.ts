@@ -5,6 +5,7 @@ import { MOUNT_FLAG_OPTIONS } from './mount-options';
 import { CREATABLE_NAMESPACES, DIRECTIVE_PREFIX, DIRECTIVES, POLICY } from './policy';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_KNOWN_FLAGS, SECCOMP_OPERATORS } from './seccomp';
 import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
+import { HOOK_NAMES } from './types';
 
 export interface FeaturesOptions {
   /** ch-run-oci's own version, published as an annotation. */
@@ -19,8 +20,7 @@ export function featuresDocument(opts: FeaturesOptions = {}): Record<string, unk
   return {
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION_MAX,
-    // The policy refuses every hook list.
-    hooks: [],
+    hooks: unsupported('/hooks/*') ? [] : [...HOOK_NAMES],
     mountOptions: [...MOUNT_FLAG_OPTIONS],
     annotations,
     // Our directives change how the container runs; callers that pass through
