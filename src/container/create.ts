@@ -101,7 +101,7 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         onHooks: async (p) => {
           const { runHooks } = await import('./hook-run');
           for (const kind of ['prestart', 'createRuntime'] as const) {
-            await runHooks(kind, hooksOf(config.hooks, kind), hookState(record, kind, p), bundle);
+            await runHooks(kind, hooksOf(config.hooks, kind), hookState(record, kind, p), bundle, store.root);
           }
           return [hookState(record, 'createContainer', p), hookState(record, 'startContainer', p)].map((s) => JSON.stringify(s)).join('\n');
         },
@@ -133,6 +133,7 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
           'poststop',
         ),
         bundle,
+        store.root,
       );
     }
     throw err;

@@ -28,6 +28,6 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
   const poststop = hooksOf(record.hooks, 'poststop');
   if (poststop.length > 0) {
     const { runHooks } = await import('./hook-run');
-    await runHooks('poststop', poststop, hookState(record, 'poststop'), record.bundle);
+    await runHooks('poststop', poststop, hookState(record, 'poststop'), record.bundle, store.root);
   }
 }

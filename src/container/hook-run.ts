@@ -8,12 +8,28 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { HookError, errnoText } from '../errors';
 import * as log from '../log';
+import { runnerPath } from '../runner/locate';
 import type { Hook, HookName } from '../spec/types';
 import { hookArgv, hookEnv, hookFailure, hookLabel, hookPoint, type HookOutcome } from './hooks';
 
-/** Runs one hook to its end (or its timeout). */
-export function runHook(label: string, hook: Hook, state: string, cwd: string): Promise<HookOutcome> {
+/**
+ * Runs one hook to its end (or its timeout), through the runner's
+ * `hook-exec`, which closes every fd but stdio (Node cannot close the ones
+ * it inherited from its caller) and execs the hook in place.
+ */
+export function runHook(label: string, hook: Hook, state: string, cwd: string, runnerDir?: string): Promise<HookOutcome> {
   const { argv0, args } = hookArgv(hook);
+  try {
+    fs.accessSync(hook.path, fs.constants.X_OK);
+  } catch (err) {
+    return Promise.resolve({ spawnError: errnoText(err) });
+  }
+  const env = hookEnv(hook);
+  // The single executable's child_process (pkg) adds PKG_EXECPATH to every
+  // child's env unless the env defines it already: defined here but not
+  // enumerable, it stops that and Node (which passes the enumerable keys)
+  // passes the hook's own list alone.
+  if (!Object.hasOwn(env, 'PKG_EXECPATH')) Object.defineProperty(env, 'PKG_EXECPATH', { value: '', enumerable: false });
   return new Promise((resolve) => {
     let done = false;
     const finish = (o: HookOutcome): void => {
@@ -23,10 +39,9 @@ export function runHook(label: string, hook: Hook, state: string, cwd: string): 
       resolve(o);
     };
     let timer: NodeJS.Timeout | undefined;
-    const child = spawn(hook.path, args, {
-      argv0,
+    const child = spawn(runnerPath(runnerDir), ['hook-exec', hook.path, argv0, ...args], {
       cwd,
-      env: hookEnv(hook),
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own session and process group: a timeout kills whatever it started too.
       detached: true,
@@ -58,7 +73,7 @@ export function runHook(label: string, hook: Hook, state: string, cwd: string): 
  * (a HookError naming it); poststart/poststop failures are warnings and the
  * rest still run (runtime-spec v1.3, lifecycle steps 9 and 13).
  */
-export async function runHooks(kind: HookName, hooks: Hook[], state: object, cwd: string): Promise<void> {
+export async function runHooks(kind: HookName, hooks: Hook[], state: object, cwd: string, runnerDir?: string): Promise<void> {
   const text = JSON.stringify(state);
   const { fatal } = hookPoint(kind);
   // The bundle may be gone by poststop (its owner removed it first).
@@ -66,7 +81,7 @@ export async function runHooks(kind: HookName, hooks: Hook[], state: object, cwd
   for (const [i, hook] of hooks.entries()) {
     const label = hookLabel(kind, i);
     log.debug(`${label}: running ${hook.path}`);
-    const failure = hookFailure(label, hook, await runHook(label, hook, text, cwd));
+    const failure = hookFailure(label, hook, await runHook(label, hook, text, cwd, runnerDir));
     if (failure === undefined) continue;
     if (fatal) throw new HookError(failure);
     log.warn(failure);

@@ -32,7 +32,7 @@ export async function startContainer(store: StateStore, id: string, o: { onExit?
   });
   if (poststart.length > 0) {
     const { runHooks } = await import('./hook-run');
-    await runHooks('poststart', poststart, hookState(record, 'poststart'), record.bundle);
+    await runHooks('poststart', poststart, hookState(record, 'poststart'), record.bundle, store.root);
   }
 }
 

@@ -22,10 +22,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "runner.h"
+
+extern char **environ;
 
 static pid_t c1 = -1, c2 = -1;
 static char fifo_path[4096];
@@ -142,6 +145,15 @@ static void __attribute__((noreturn)) wait_container(void) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "procs")) return procs_main(argc - 1, argv + 1);
+  if (argc > 3 && !strcmp(argv[1], "hook-exec")) {
+    /* The hooks ch-run-oci runs itself (container/hook-run.ts): Node cannot
+     * close the fds it inherited from its own caller, so this does, and
+     * becomes the hook with its env as given. */
+    syscall(SYS_close_range, 3, ~0U, 0);
+    execve(argv[2], argv + 3, environ);
+    fprintf(stderr, "%s: %s\n", argv[2], strerror(errno));
+    return 127;
+  }
   if (argc != 4 || (strcmp(argv[1], "create") && strcmp(argv[1], "exec"))) {
     fprintf(stderr, "usage: %s create|exec PLAN_FD REPORT_FD\n", argv[0]);
     return 2;
