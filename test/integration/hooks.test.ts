@@ -168,7 +168,10 @@ describe.each(USERS)('as %s', (as) => {
       const fds = lines(s, `${k}.fds`)
         .filter((l) => /^l[rwx-]{9}/.test(l))
         .map((l) => l.split(/\s+/)[8]);
-      expect(fds.filter((fd) => !['0', '1', '2', '3'].includes(fd)), `${k}: ${read(s, `${k}.fds`)}`).toEqual([]);
+      expect(
+        fds.filter((fd) => !['0', '1', '2', '3'].includes(fd)),
+        `${k}: ${read(s, `${k}.fds`)}`,
+      ).toEqual([]);
       expect(read(s, `${k}.fds`), k).not.toMatch(/exec\.fifo/);
       const [mnt, net] = lines(s, `${k}.ns`);
       if (k === 'createContainer' || k === 'startContainer') {
@@ -208,7 +211,10 @@ readlink /proc/1/ns/mnt > /dev/null 2>&1; echo "ns=$?" >> /rec/probe
       const s = setup(as, (c, s) => {
         const rec = s.script('hook.sh', RECORDER);
         const fail = s.script('fail.sh', '#!/bin/sh\ncat > "$1/state"\necho failing >&2\nexit 3\n');
-        c.hooks = { [kind]: [{ path: fail, args: ['fail', s.rec] }, entry(s, rec, 'startContainer')], poststop: [entry(s, rec, 'poststop')] };
+        c.hooks = {
+          [kind]: [{ path: fail, args: ['fail', s.rec] }, entry(s, rec, 'startContainer')],
+          poststop: [entry(s, rec, 'poststop')],
+        };
       });
       const r = run(s, ['create', '--bundle', s.bundle, 'h3']);
       expect(r.status).toBe(1);
@@ -222,21 +228,24 @@ readlink /proc/1/ns/mnt > /dev/null 2>&1; echo "ns=$?" >> /rec/probe
     },
   );
 
-  it.each(['prestart', 'createContainer'] as const)('a %s hook past its timeout is killed with its process group; create fails in one line', (kind) => {
-    const s = setup(as, (c, s) => {
-      const hang = s.script('hang.sh', '#!/bin/sh\ncat > "$1/state"\nsleep 60 &\necho $! > "$1/child"\nwait\n');
-      c.hooks = { [kind]: [{ path: hang, args: ['hang', s.rec], timeout: 1 }] };
-    });
-    const t0 = Date.now();
-    const r = run(s, ['create', '--bundle', s.bundle, 'h4']);
-    expect(r.status).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(8000);
-    expect(r.stderr).toBe(`ch-run-oci: hooks.${kind}[0]: ${path.dirname(s.rec)}/hang.sh timed out after 1 s\n`);
-    const pid = JSON.parse(read(s, 'state')).pid;
-    const child = Number(read(s, 'child'));
-    // createContainer's child is in the container's pid namespace: its number there means nothing here.
-    expectNothingLeft(s, 'h4', kind === 'prestart' ? [pid, child] : [pid]);
-  });
+  it.each(['prestart', 'createContainer'] as const)(
+    'a %s hook past its timeout is killed with its process group; create fails in one line',
+    (kind) => {
+      const s = setup(as, (c, s) => {
+        const hang = s.script('hang.sh', '#!/bin/sh\ncat > "$1/state"\nsleep 60 &\necho $! > "$1/child"\nwait\n');
+        c.hooks = { [kind]: [{ path: hang, args: ['hang', s.rec], timeout: 1 }] };
+      });
+      const t0 = Date.now();
+      const r = run(s, ['create', '--bundle', s.bundle, 'h4']);
+      expect(r.status).toBe(1);
+      expect(Date.now() - t0).toBeLessThan(8000);
+      expect(r.stderr).toBe(`ch-run-oci: hooks.${kind}[0]: ${path.dirname(s.rec)}/hang.sh timed out after 1 s\n`);
+      const pid = JSON.parse(read(s, 'state')).pid;
+      const child = Number(read(s, 'child'));
+      // createContainer's child is in the container's pid namespace: its number there means nothing here.
+      expectNothingLeft(s, 'h4', kind === 'prestart' ? [pid, child] : [pid]);
+    },
+  );
 
   it('a startContainer hook past its timeout or failing fails start in one line; the container is stopped and delete removes it', async () => {
     for (const [body, timeout, why] of [
