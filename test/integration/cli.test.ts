@@ -112,7 +112,7 @@ describe('create refuses bad bundles with one line and leaves nothing', () => {
         edit(b, (c) => {
           c.hooks = { prestart: [{ path: 'bin/true' }] };
         }),
-      /^ch-run-oci: config\.json: \/hooks\/prestart\/0\/path: must be absolute\n$/,
+      /^ch-run-oci: config\.json: \/hooks\/prestart\/0\/path: must be absolute$/,
     ],
     [
       'terminal',
