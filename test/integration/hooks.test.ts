@@ -283,6 +283,20 @@ readlink /proc/1/ns/mnt > /dev/null 2>&1; echo "ns=$?" >> /rec/probe
     expect(lines(s, 'order')).toEqual(['poststart', 'poststop']);
   });
 
+  it('create killed during the hook pause takes the waiting container with it; delete cleans up', async () => {
+    const s = setup(as, (c, s) => {
+      const killer = s.script('killer.sh', '#!/bin/sh\ncat > "$1/state"\nkill -9 $PPID\nsleep 1\n');
+      c.hooks = { prestart: [{ path: killer, args: ['killer', s.rec], timeout: 10 }] };
+    });
+    const r = run(s, ['create', '--bundle', s.bundle, 'h8']);
+    expect(r.status).not.toBe(0);
+    const pid = JSON.parse(read(s, 'state')).pid;
+    await waitFor(() => !isAlive(pid));
+    expect(stateOf(s, 'h8').status).toBe('stopped');
+    expect(run(s, ['delete', 'h8']).status).toBe(0);
+    expectNothingLeft(s, 'h8', [pid]);
+  });
+
   it('a hook that cannot be executed fails create naming it; a relative path is refused before anything runs', () => {
     const s = setup(as, (c) => {
       c.hooks = { createContainer: [{ path: '/nonexistent/hook' }] };
