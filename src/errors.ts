@@ -11,6 +11,9 @@ export class UserError extends Error {
   }
 }
 
+/** A lifecycle hook failed (its label first: `hooks.prestart[0]: …`): create then runs the poststop hooks. */
+export class HookError extends UserError {}
+
 /** Text of an errno-style Node error without the syscall noise ("ENOENT: no such file…"). */
 export function errnoText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;

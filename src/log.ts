@@ -104,6 +104,12 @@ export function debug(msg: string): void {
   toFile('debug', msg);
 }
 
+/** A hook's output (stdout and stderr alike): as it is on stderr, one entry a line in --log. */
+export function hookOutput(label: string, text: string): void {
+  process.stderr.write(text);
+  for (const line of text.split('\n')) if (line !== '') toFile('info', `${label}: ${line}`);
+}
+
 export function warn(msg: string): void {
   process.stderr.write(`ch-run-oci: warning: ${msg}\n`);
   toFile('warning', msg);

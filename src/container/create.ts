@@ -2,9 +2,10 @@
 // is set up; the user program waits on the exec fifo for start. The state
 // directory is the only truth; a failed create leaves nothing behind.
 import type { ManagerChoice } from '../cgroups/paths';
-import { UserError } from '../errors';
+import { HookError, UserError } from '../errors';
 import { debug } from '../log';
-import type { ContainerRecord } from '../state/record';
+import { placeholder, type ContainerRecord } from '../state/record';
+import { hookState, hooksOf } from './hooks';
 import { pidStartTime, procStat } from '../proc';
 import type { StateStore } from '../state/store';
 import { ownerName } from './passwd';
@@ -62,6 +63,8 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
         seccomp: config.linux?.seccomp,
         // and its memory policy.
         memoryPolicy: config.linux?.memoryPolicy,
+        // start runs the startContainer bound and the poststart hooks, delete the poststop ones, from here.
+        ...(config.hooks ? { hooks: config.hooks } : {}),
         // exec joins the same session keyring (absent: the caller's is kept).
         ...(o.noNewKeyring ? {} : { keyring: o.id }),
         // Until the container pid is known, status follows this process: a
@@ -99,6 +102,15 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
           // Still in its set-up, before the exec fifo: limits hold before the program runs.
           cg.admit(p);
         },
+        // The hook pause: prestart then createRuntime, as the caller, while C2
+        // waits before pivot_root; then C2 runs createContainer itself.
+        onHooks: async (p) => {
+          const { runHooks } = await import('./hook-run');
+          for (const kind of ['prestart', 'createRuntime'] as const) {
+            await runHooks(kind, hooksOf(config.hooks, kind), hookState(record, kind, p), bundle, store.root);
+          }
+          return [hookState(record, 'createContainer', p), hookState(record, 'startContainer', p)].map((s) => JSON.stringify(s)).join('\n');
+        },
       });
       pid = launched.pid;
       if (o.pidFile) writePidFile(o.pidFile, pid);
@@ -116,6 +128,20 @@ export async function createContainer(store: StateStore, o: CreateOptions): Prom
       throw err;
     }
     store.remove(o.id);
+    // A failed hook: the container is destroyed, then the poststop hooks run (runtime.md, lifecycle steps 12-13).
+    if (err instanceof HookError && hooksOf(config.hooks, 'poststop').length > 0) {
+      const { runHooks } = await import('./hook-run');
+      await runHooks(
+        'poststop',
+        hooksOf(config.hooks, 'poststop'),
+        hookState(
+          { ...placeholder(o.id), ociVersion: config.ociVersion, bundle, rootfs, annotations: config.annotations ?? {} },
+          'poststop',
+        ),
+        bundle,
+        store.root,
+      );
+    }
     throw err;
   }
 }

@@ -16,6 +16,7 @@ import { planSysctls } from './sysctl';
 import { planMemoryPolicy, timeOffsetsText } from './sched';
 import { planTerminal } from './terminal';
 import type { CgroupView } from '../cgroups/view';
+import { planHooks } from './hooks';
 
 export interface PlanContext {
   bundle: string;
@@ -110,5 +111,6 @@ export function buildPlan(config: OciConfig, ctx: PlanContext): Plan {
     timeOffsets: created.includes('time') ? timeOffsetsText(config.linux?.timeOffsets) : undefined,
     memoryPolicy: planMemoryPolicy(config.linux?.memoryPolicy),
     terminal: planTerminal(config.process, ctx.consoleSocket, true),
+    hooks: planHooks(config.hooks, ctx.bundle),
   };
 }

@@ -80,6 +80,12 @@ static void check_fifo_reachable(const char *via) {
     die(0, "mounts", "the container needs /proc (the exec fifo is reopened through %s at start)", via);
 }
 
+/* The hook pause runs with C2's pipes to R (see hooks.c). */
+static struct pipes *c2_pipes;
+static void hook_pause(const struct plan *p) {
+  hooks_pause(p, c2_pipes->sync_w, c2_pipes->go_r);
+}
+
 static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes *pp) {
   /* Killed with C1 until R has reported; the go pipe covers the instant
    * between fork and this prctl. */
@@ -90,7 +96,8 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
   setup_process_early(p);
   /* Before the mounts: written through the caller's /proc (see sysctl.c). */
   write_sysctls(p, "sysctl");
-  if (plan_find(p, "rootfs")) setup_mounts(p);
+  c2_pipes = pp;
+  if (plan_find(p, "rootfs")) setup_mounts(p, hook_pause);
   setup_process_create(p);
   /* After the mounts (or the join): the pty of the container's devpts. */
   tty_setup(p, pp->tty_w);
@@ -117,7 +124,9 @@ static void __attribute__((noreturn)) run_c2(const struct plan *p, struct pipes 
     int fd;
     while ((fd = open(via, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR) {}
     if (fd < 0) die(errno, "start", "open exec fifo through %s (the container needs /proc)", via);
-    if (write(fd, "0", 1) != 1) die(errno, "start", "write exec fifo");
+    /* The startContainer hooks (their output and a failure go to `start`), then the go-ahead. */
+    hooks_start(p, fd);
+    if (write(fd, "0\n", 2) != 2) die(errno, "start", "write exec fifo");
     /* `start` keeps its end open until it exits, so the program begins after
      * start has returned (clients set up their signal handling then). With no
      * reader left, poll reports POLLERR; the bound covers a stopped start. */

@@ -9,7 +9,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { UserError, errnoText } from '../errors';
+import { HookError, UserError, errnoText } from '../errors';
 import * as log from '../log';
 import { pidStartTime } from '../proc';
 import type { ExecPlan, Plan } from './plan';
@@ -26,6 +26,15 @@ export interface LaunchOptions {
    * /proc/PID/ns files are not readable by an unprivileged caller until execve.
    */
   onPid?: (pid: number, userNs?: number) => void | Promise<void>;
+  /**
+   * The hook pause (a plan with hooks): C2 has its namespaces and mounts and
+   * waits before pivot_root. Runs create's own hooks with the container pid
+   * (as the caller sees it) and returns what C2 gets: the state for its
+   * createContainer hooks and for its startContainer hooks, one JSON a line.
+   * Throwing aborts the create. The report bound does not run meanwhile, nor
+   * while C2 runs its createContainer hooks (each has its own timeout).
+   */
+  onHooks?: (pid: number) => Promise<string>;
 }
 
 export interface Launched {
@@ -83,7 +92,7 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
     // C1 and C2 through their PDEATHSIG chain, and the container process by
     // pid as well (stopped before it set its PDEATHSIG, or after it cleared it).
     const limit = reportTimeoutMs();
-    const timer = setTimeout(() => {
+    const killAll = (): void => {
       child.kill('SIGKILL');
       if (early && early.start !== undefined && pidStartTime(early.pid) === early.start) {
         try {
@@ -92,8 +101,16 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
           /* gone */
         }
       }
-      fail(new UserError(mode, `the runner did not report within ${limit / 1000} s (stopped by a container process?); it was killed`));
-    }, limit);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        killAll();
+        fail(new UserError(mode, `the runner did not report within ${limit / 1000} s (stopped by a container process?); it was killed`));
+      }, limit);
+    };
+    arm();
     child.on('error', (err) => fail(new UserError(`runner ${exe}`, errnoText(err))));
 
     const planPipe = child.stdio[planFd] as Writable | null;
@@ -116,6 +133,21 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
       }
       (report as unknown as Writable).write('go\n');
     };
+    // The hook pause: create's hooks run, then C2 gets the states for its own.
+    const pause = async (): Promise<void> => {
+      clearTimeout(timer);
+      let payload: string;
+      try {
+        if (!early || !opts.onHooks) throw new UserError('runner', 'hook pause without a container pid');
+        payload = await opts.onHooks(early.pid);
+      } catch (err) {
+        killAll();
+        return fail(err instanceof UserError ? err : new UserError('create', errnoText(err)));
+      }
+      const body = Buffer.from(payload, 'utf8');
+      (report as unknown as Writable).write(`resume ${body.length}\n`);
+      (report as unknown as Writable).write(body);
+    };
     report.setEncoding('utf8');
     report.on('data', (chunk: string) => {
       text += chunk;
@@ -133,13 +165,27 @@ export async function launchRunner(plan: Plan | ExecPlan, opts: LaunchOptions): 
           log.debug(line.slice(5));
           continue;
         }
+        if (line.startsWith('hook-out ')) {
+          const rest = line.slice(9);
+          const sp = rest.indexOf(' ');
+          log.hookOutput(rest.slice(0, sp), rest.slice(sp + 1) + '\n');
+          continue;
+        }
+        if (line === 'hooks') {
+          void pause();
+          continue;
+        }
+        if (line === 'hooks-done') {
+          arm();
+          continue;
+        }
         const p = parseEarlyPid(line);
         if (p !== undefined && pid === undefined) {
           early = { pid: p, start: pidStartTime(p) };
           continue;
         }
         const r = parseReport(line);
-        if ('error' in r) return fail(new UserError(r.error));
+        if ('error' in r) return fail(r.error.startsWith('hooks.') ? new HookError(r.error) : new UserError(r.error));
         if (pid !== undefined) return fail(new UserError('runner', `unexpected report ${JSON.stringify(line.slice(0, 200))}`));
         pid = r.pid;
         void confirm(r.pid, r.userNs);

@@ -29,6 +29,8 @@
 
 #include "runner.h"
 
+extern char **environ;
+
 static pid_t c1 = -1, c2 = -1;
 static char fifo_path[4096];
 static int fifo_made;
@@ -94,6 +96,32 @@ static void write_maps(const struct plan *p) {
   if (gm) write_file(path, gm->argv[0], "gid_map");
 }
 
+/* The hook pause (hooks.c): C2 waits while the caller runs its hooks, then
+ * gets "resume LEN" + LEN bytes of state from the caller as "LEN\n" + bytes. */
+static void relay_hook_pause(int report_fd, int go_w) {
+  char line[64];
+  say(report_fd, "hooks\n");
+  ssize_t n = read_line(report_fd, line, sizeof line);
+  if (n <= 0 || strncmp(line, "resume ", 7)) die(0, "runner", "the caller did not resume after the hooks");
+  size_t len = strtoul(line + 7, NULL, 10);
+  char head[32];
+  snprintf(head, sizeof head, "%zu\n", len);
+  if (write(go_w, head, strlen(head)) != (ssize_t)strlen(head)) die(errno, "runner", "resume container process");
+  char buf[65536];
+  while (len > 0) {
+    ssize_t r = read(report_fd, buf, len < sizeof buf ? len : sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) die(0, "runner", "the caller's state ended early");
+    for (ssize_t off = 0; off < r;) {
+      ssize_t w = write(go_w, buf + off, (size_t)(r - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) die(errno, "runner", "resume container process");
+      off += w;
+    }
+    len -= (size_t)r;
+  }
+}
+
 static void forward(int sig) {
   if (c2 > 0) kill(c2, sig);
 }
@@ -121,6 +149,15 @@ static void __attribute__((noreturn)) wait_container(int master) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "procs")) return procs_main(argc - 1, argv + 1);
+  if (argc > 3 && !strcmp(argv[1], "hook-exec")) {
+    /* The hooks ch-run-oci runs itself (container/hook-run.ts): Node cannot
+     * close the fds it inherited from its own caller, so this does, and
+     * becomes the hook with its env as given. */
+    syscall(SYS_close_range, 3, ~0U, 0);
+    execve(argv[2], argv + 3, environ);
+    fprintf(stderr, "%s: %s\n", argv[2], strerror(errno));
+    return 127;
+  }
   if (argc != 4 || (strcmp(argv[1], "create") && strcmp(argv[1], "exec"))) {
     fprintf(stderr, "usage: %s create|exec PLAN_FD REPORT_FD\n", argv[0]);
     return 2;
@@ -200,12 +237,16 @@ int main(int argc, char **argv) {
   if (pp.tty_w >= 0) close(pp.tty_w);
 
   char line[4096], userns[32] = "";
-  int ok = 0;
+  int ok = 0, hooks_pending = 0;
   for (;;) {
     ssize_t n = read_line(pp.sync_r, line, sizeof line);
     if (n <= 0) die(0, "runner", "the container process exited during setup");
-    if (!strncmp(line, "note ", 5)) {
+    if (!strncmp(line, "note ", 5) || !strncmp(line, "hook-out ", 9) || !strcmp(line, "hooks-done")) {
       say(report_fd, "%s\n", line);
+    } else if (!strcmp(line, "hooks")) {
+      /* The caller's hooks need the pid: C1's "pid" line may still be on its way. */
+      if (c2 > 0) relay_hook_pause(report_fd, pp.go_w);
+      else hooks_pending = 1;
     } else if (!strncmp(line, "error ", 6)) {
       die_hook = NULL;
       cleanup();
@@ -222,6 +263,8 @@ int main(int argc, char **argv) {
       /* At once, not with "ok": a C2 stopped (SIGSTOP) before its PDEATHSIG
        * was set outlives us, and the caller must then kill it by pid. */
       say(report_fd, "pid %d\n", c2);
+      if (hooks_pending) relay_hook_pause(report_fd, pp.go_w);
+      hooks_pending = 0;
     } else if (!strcmp(line, "ok")) {
       ok = 1;
     }

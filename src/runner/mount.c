@@ -322,7 +322,7 @@ static int is(const char *t, const char *a) {
   return !strcmp(t, a);
 }
 
-void setup_mounts(const struct plan *p) {
+void setup_mounts(const struct plan *p, void (*before_pivot)(const struct plan *)) {
   for (int i = 0; i < p->n; i++) {
     const struct rec *r = &p->recs[i];
     const char *t = r->tag;
@@ -355,6 +355,8 @@ void setup_mounts(const struct plan *p) {
   set_last(-1);
   if (premade_sysfs >= 0) close(premade_sysfs);
   premade_sysfs = -1;
+  /* Every mount is made, the root not yet changed: the createContainer point. */
+  before_pivot(p);
   if (fchdir(rootfd) < 0) die(errno, "pivot_root", "chdir %s", rootfs);
   if (plan_find(p, "nopivot")) {
     /* --no-pivot (roots where pivot_root is refused, e.g. ramfs): move the

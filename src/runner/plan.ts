@@ -242,6 +242,27 @@ export interface Join {
   path: string;
 }
 
+/** A hook the runner's C2 runs itself (src/runner/hooks.c); container/hooks.ts decides which. */
+export interface HookStep {
+  kind: 'createContainer' | 'startContainer';
+  /** `hooks.KIND[I]`, for its messages. */
+  label: string;
+  path: string;
+  /** argv; empty: [path]. */
+  args: string[];
+  /** Exactly the hook's env list. */
+  env: string[];
+  /** Seconds; 0: none. */
+  timeout: number;
+}
+
+/** The hook pause and the hooks C2 runs (absent: no hook during create or start). */
+export interface HookPlan {
+  /** The createContainer hooks' cwd (the bundle, resolved before pivot_root). */
+  cwd: string;
+  steps: HookStep[];
+}
+
 export interface Plan {
   stateDir: string;
   /** Runner stays as subreaper and exits with the container's status (`run`). */
@@ -285,6 +306,8 @@ export interface Plan {
   /** linux.memoryPolicy: set by C2 on itself during set-up (inherited by everything it runs). */
   memoryPolicy?: MemoryPolicyPlan;
   terminal?: TerminalPlan;
+  /** Hooks: C2 stops before pivot_root for create's own (prestart, createRuntime) and runs these. */
+  hooks?: HookPlan;
 }
 
 export interface ExecPlan {

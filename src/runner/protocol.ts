@@ -9,6 +9,7 @@ import {
   mapText,
   type BindStep,
   type ExecPlan,
+  type HookPlan,
   type MountStep,
   type Plan,
   type ProfilePlan,
@@ -62,7 +63,19 @@ function createRecords(plan: Plan): PlanRecord[] {
   if (plan.rootPropagation) r.push(['rootprop', String(plan.rootPropagation)]);
   if (plan.noPivot) r.push(['nopivot']);
   if (plan.personality !== undefined) r.push(['personality', String(plan.personality)]);
+  if (plan.hooks) r.push(...hookRecords(plan.hooks));
   r.push(...processRecords(plan));
+  return r;
+}
+
+/*
+ * Hooks (src/runner/hooks.c):
+ *   hook-pause CWD                                  C2 reports "hooks" before pivot_root and waits for the state
+ *   hook KIND LABEL TIMEOUT PATH NARGS ARG… ENV…    one hook C2 runs (createContainer before pivot, startContainer at start)
+ */
+function hookRecords(h: HookPlan): PlanRecord[] {
+  const r: PlanRecord[] = [['hook-pause', h.cwd]];
+  for (const s of h.steps) r.push(['hook', s.kind, s.label, String(s.timeout), s.path, String(s.args.length), ...s.args, ...s.env]);
   return r;
 }
 

@@ -38,7 +38,7 @@ ssize_t read_line(int fd, char *buf, size_t size);
 
 /* mount.c: everything between unshare and pivot_root (runs in C2), and the
  * sysfs that C1 makes before the unshare for a joined network namespace. */
-void setup_mounts(const struct plan *p);
+void setup_mounts(const struct plan *p, void (*before_pivot)(const struct plan *));
 void premake_sysfs(const struct plan *p);
 void lock_binds(const struct plan *p);
 
@@ -94,6 +94,11 @@ int tty_receive(int from_c2);
 void tty_send(int sock, int master);
 void tty_size_from_stdin(int master);
 int tty_relay(int master, pid_t child);
+/* hooks.c: the hook pause (C2, before pivot_root: "hooks" on SYNC_W, the
+ * states from GO_R, then the createContainer hooks) and the startContainer
+ * hooks (at start, their output and result on the exec fifo). */
+void hooks_pause(const struct plan *p, int sync_w, int go_r);
+void hooks_start(const struct plan *p, int fifo_fd);
 
 /* child.c: C1 (namespaces) and C2 (container) */
 struct pipes {

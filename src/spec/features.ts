@@ -6,6 +6,7 @@ import { CREATABLE_NAMESPACES, DIRECTIVE_PREFIX, DIRECTIVES, POLICY } from './po
 import { MPOL_FLAGS, MPOL_MODES } from './sched';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_KNOWN_FLAGS, SECCOMP_OPERATORS } from './seccomp';
 import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
+import { HOOK_NAMES } from './types';
 
 export interface FeaturesOptions {
   /** ch-run-oci's own version, published as an annotation. */
@@ -20,8 +21,7 @@ export function featuresDocument(opts: FeaturesOptions = {}): Record<string, unk
   return {
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION_MAX,
-    // The policy refuses every hook list.
-    hooks: [],
+    hooks: unsupported('/hooks/*') ? [] : [...HOOK_NAMES],
     mountOptions: [...MOUNT_FLAG_OPTIONS],
     annotations,
     // Our directives change how the container runs; callers that pass through

@@ -8,7 +8,7 @@
 // page and `features` are generated from this table.
 import { UserError } from '../errors';
 import * as log from '../log';
-import type { NamespaceType, OciConfig } from './types';
+import { HOOK_NAMES, type NamespaceType, type OciConfig } from './types';
 import { NAMESPACES } from '../runner/plan';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_NOOP_FLAGS, badArgIndexes, notifyUses, unknownArches } from './seccomp';
 import { sysctlRefusal } from './sysctl';
@@ -190,12 +190,30 @@ export const POLICY: readonly PolicyEntry[] = [
   },
   {
     path: '/hooks/*',
+    fate: 'supported',
+    note: 'every kind, with the state on stdin, args, exactly its env, timeout (kills its process group): prestart and createRuntime run by create as the caller in its namespaces while the container waits before pivot_root, createContainer in the container before pivot_root (cwd the bundle), startContainer in the container right before the program, poststart by start, poststop by delete; a failed poststart or poststop hook is a warning',
+  },
+  {
+    path: '/hooks/* (other kinds)',
+    fate: 'ignored',
+    note: 'not a hook kind of the runtime-spec (unknown properties are ignored)',
+    find: (c) =>
+      Object.keys(c.hooks ?? {})
+        .filter((k) => !(HOOK_NAMES as readonly string[]).includes(k))
+        .map((k) => `/hooks/${escapeKey(k)}`),
+  },
+  {
+    path: '/hooks/*/*/path (relative)',
     fate: 'error',
-    note: 'hooks are not supported',
+    note: 'must be absolute',
     find: (c) =>
       Object.entries(c.hooks ?? {})
-        .filter(([, list]) => Array.isArray(list) && list.length > 0)
-        .map(([name]) => `/hooks/${escapeKey(name)}`),
+        .filter(([name]) => (HOOK_NAMES as readonly string[]).includes(name))
+        .flatMap(([name, list]) =>
+          (Array.isArray(list) ? list : []).flatMap((h, i) =>
+            typeof h?.path === 'string' && !h.path.startsWith('/') ? [`/hooks/${escapeKey(name)}/${i}/path`] : [],
+          ),
+        ),
   },
   { path: '/annotations', fate: 'supported', note: 'kept in the state; keys without a directive prefix are informational' },
   {

@@ -25,7 +25,9 @@ export interface Hook {
   timeout?: number;
 }
 
-export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+/** The runtime-spec's hook kinds, in lifecycle order. */
+export const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
 export type Hooks = Partial<Record<HookName, Hook[]>>;
 
 export interface User {

@@ -1,6 +1,7 @@
 // The record `create` keeps in <root>/<id>/state.json, and how it is read back.
 import { UserError } from '../errors';
 import type { CgroupRecord } from '../cgroups/manager';
+import type { Hooks } from '../spec/types';
 
 /** What `create` records. Free to grow: extra fields are kept as written. */
 export interface ContainerRecord {
@@ -30,6 +31,8 @@ export interface ContainerRecord {
   keyring?: string;
   /** The container's cgroups, recorded by create as they are made (see src/cgroups/manager.ts). */
   cgroup?: CgroupRecord;
+  /** The config's hooks: start and delete run theirs from here (see container/hooks.ts). */
+  hooks?: Hooks;
   [extra: string]: unknown;
 }
 

@@ -115,7 +115,7 @@ export const FEATURES = {
   /** process.terminal + --console-socket (ctr -t, docker -t/-it, exec -t). Issue 13. */
   terminal: true,
   /** hooks.prestart (libnetwork-setkey: every Docker container with its own network namespace). Issue 13. */
-  hooks: false,
+  hooks: true,
   /** cgroups: resources, pause/resume, ctr task metrics, docker stats/--memory/--pids-limit. Issue 14. */
   cgroups: false,
   /** kill --all / delete --force reach every process after the init died (docker --pid=host stop). Issue 14. */

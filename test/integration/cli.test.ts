@@ -98,7 +98,7 @@ describe.each<As>(['root', 'user'])('as %s', (as) => {
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.ociVersionMin).toBe('1.0.0');
-    expect(doc.hooks).toEqual([]);
+    expect(doc.hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
   });
 });
 
@@ -107,12 +107,12 @@ describe('create refuses bad bundles with one line and leaves nothing', () => {
     ['missing config.json', (b) => fs.rmSync(path.join(b, 'config.json')), /config\.json: no such file or directory/],
     ['invalid JSON', (b) => fs.writeFileSync(path.join(b, 'config.json'), '{"ociVersion": "1.0.2",\n  "root": }'), /config\.json.*2:/],
     [
-      'hooks',
+      'a relative hook path',
       (b) =>
         edit(b, (c) => {
-          c.hooks = { prestart: [{ path: '/bin/true' }] };
+          c.hooks = { prestart: [{ path: 'bin/true' }] };
         }),
-      /hooks/,
+      /^ch-run-oci: config\.json: \/hooks\/prestart\/0\/path: must be absolute$/,
     ],
     [
       'a terminal without a console socket',

@@ -83,7 +83,7 @@ describe('featuresDocument', () => {
   it('says what the policy says', () => {
     const linux = doc.linux as any;
     expect(doc.ociVersionMin).toBe('1.0.0');
-    expect(doc.hooks).toEqual([]);
+    expect(doc.hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
     expect(linux.namespaces).toEqual(expect.arrayContaining(['pid', 'network', 'ipc', 'uts', 'mount', 'user', 'cgroup']));
     expect(linux.namespaces).toContain('time');
     expect(linux.memoryPolicy.modes).toEqual(

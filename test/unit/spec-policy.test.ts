@@ -88,11 +88,15 @@ describe('the policy table', () => {
 
 // Features ch-run-oci refuses, and the one line naming the field.
 const ERRORS: [string, (c: any) => void, string | RegExp][] = [
-  ['a prestart hook', (c) => (c.hooks = { prestart: [{ path: '/bin/true' }] }), 'config.json: /hooks/prestart: hooks are not supported'],
   [
-    'a createRuntime hook',
-    (c) => (c.hooks = { prestart: [], createRuntime: [{ path: '/x' }] }),
-    'config.json: /hooks/createRuntime: hooks are not supported',
+    'a relative hook path',
+    (c) => (c.hooks = { poststop: [{ path: '/bin/true' }, { path: 'bin/true' }] }),
+    'config.json: /hooks/poststop/1/path: must be absolute',
+  ],
+  [
+    'a relative createRuntime hook path',
+    (c) => (c.hooks = { prestart: [], createRuntime: [{ path: './x' }] }),
+    'config.json: /hooks/createRuntime/0/path: must be absolute',
   ],
   ['a poststop hook', (c) => (c.hooks = { poststop: [{ path: '/x' }] }), 'config.json: /hooks/poststop: hooks are not supported'],
   ['Intel RDT', (c) => (c.linux.intelRdt = { closID: 'x' }), 'config.json: /linux/intelRdt: Intel RDT is not supported'],
@@ -215,6 +219,7 @@ describe('applyPolicy refuses', () => {
 
 // Features ch-run-oci accepts without applying, and the debug note it leaves.
 const IGNORED: [string, (c: any) => void, string][] = [
+  ['a hook kind the runtime-spec does not have', (c) => (c.hooks = { futureHook: [{ path: 'x' }] }), '/hooks/futureHook'],
   [
     'a seccomp listener path without NOTIFY',
     (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock' }),
@@ -336,6 +341,18 @@ describe('applyPolicy accepts', () => {
         {},
       ),
     ).not.toThrow();
+  });
+
+  it('every hook kind with an absolute path', () => {
+    const hook = { path: '/usr/bin/hook', args: ['hook', 'x'], env: ['A=1'], timeout: 5 };
+    const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+    expect(() =>
+      applyPolicy(
+        config((c) => (c.hooks = Object.fromEntries(kinds.map((k) => [k, [hook]])))),
+        {},
+      ),
+    ).not.toThrow();
+    expect(notes).toEqual([]);
   });
 
   it.each(['pid', 'network', 'ipc', 'uts', 'cgroup'])('joining a %s namespace by path', (type) => {
