@@ -98,7 +98,6 @@ const ERRORS: [string, (c: any) => void, string | RegExp][] = [
     (c) => (c.hooks = { prestart: [], createRuntime: [{ path: './x' }] }),
     'config.json: /hooks/createRuntime/0/path: must be absolute',
   ],
-  ['a poststop hook', (c) => (c.hooks = { poststop: [{ path: '/x' }] }), 'config.json: /hooks/poststop: hooks are not supported'],
   ['Intel RDT', (c) => (c.linux.intelRdt = { closID: 'x' }), 'config.json: /linux/intelRdt: Intel RDT is not supported'],
   [
     'joining a user namespace',
