@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as sea from 'node:sea';
 import * as vm from 'node:vm';
+import { versionText } from './version';
 
 const LOADER = Symbol.for('ch-run-oci.load');
 const TRAIN_ENV = 'CH_RUN_OCI_CODE_CACHE_OUT';
@@ -66,4 +67,9 @@ if (trainDir) {
 }
 
 (globalThis as Record<symbol, unknown>)[LOADER] = load;
-load('app.js');
+// `--version` alone (what podman and dockerd run to identify the runtime)
+// needs none of the program: the same text yargs prints (cli/parse.ts),
+// without loading it. Any other command line goes to the program.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) process.stdout.write(`${versionText()}\n`);
+else load('app.js');
