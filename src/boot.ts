@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as sea from 'node:sea';
 import * as vm from 'node:vm';
+import { writeStdout } from './stdout';
 import { versionText } from './version';
 
 const LOADER = Symbol.for('ch-run-oci.load');
@@ -71,5 +72,5 @@ if (trainDir) {
 // needs none of the program: the same text yargs prints (cli/parse.ts),
 // without loading it. Any other command line goes to the program.
 const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) process.stdout.write(`${versionText()}\n`);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) writeStdout(`${versionText()}\n`);
 else load('app.js');

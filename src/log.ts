@@ -2,6 +2,7 @@
 // with --log FILE every message is appended there too, as text or as runc's
 // JSON lines ({"level","msg","time"}) that conmon/podman read back.
 import * as fs from 'node:fs';
+import { writeStderr } from './stdout';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -55,9 +56,14 @@ export function warn(msg: string): void {
   toFile('warning', msg);
 }
 
-/** The one line of a failure (a newline carried in from a config value is shown escaped). */
+/**
+ * The one line of a failure (a newline carried in from a config value is
+ * shown escaped). Straight to fd 2, not through process.stderr: a failing
+ * hot verb (state of a container just deleted) stays as cheap as a
+ * succeeding one (stdout.ts). Both are synchronous, so the order holds.
+ */
 export function error(msg: string): void {
   msg = msg.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
-  process.stderr.write(`ch-run-oci: ${msg}\n`);
+  writeStderr(`ch-run-oci: ${msg}\n`);
   toFile('error', msg);
 }
