@@ -4,14 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors';
-import {
-  candidateDirs,
-  devRunner,
-  embeddedRunner,
-  resetRunnerCache,
-  runnerPath,
-  sealExecutable,
-} from '../../src/runner/locate';
+import { candidateDirs, devRunner, embeddedRunner, resetRunnerCache, runnerPath, sealExecutable } from '../../src/runner/locate';
 
 // A tiny "runner": a shell script that prints its arguments. Exec'ing it via
 // /proc/PID/fd/N goes through the same kernel path as the real static binary.
