@@ -12,7 +12,6 @@
 // that is alive but not running (stopped by a signal) keeps its lock: others
 // see "busy" after the bounded wait. proper-lockfile's own staleness rule
 // (by mtime) is switched off by an age no lock reaches.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as Lockfile from 'proper-lockfile';
@@ -33,8 +32,15 @@ function me(kind: 'holder' | 'claim'): string {
   return `${kind}-${process.pid}-${pidStartTime(process.pid) ?? 0}`;
 }
 
+let made = 0;
+
+/**
+ * A name no other process uses: our pid, the monotonic clock (a pid reused
+ * after a crash left a name behind has a later clock) and a counter. Not
+ * crypto.randomBytes: loading node:crypto (OpenSSL) costs a locked verb ~10 %.
+ */
 function unique(base: string, what: string): string {
-  return `${base}.${what}-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+  return `${base}.${what}-${process.pid}-${process.hrtime.bigint()}-${++made}`;
 }
 
 /**
@@ -44,10 +50,14 @@ function unique(base: string, what: string): string {
  * rmdir moves the directory away in one rename before deleting it, so a
  * release can never remove a lock that someone else has just taken.
  */
-const lockFs = () => ({
-  // Built per lock, not at load: spreading fs reads fs.promises, which loads
-  // fs/promises, streams and readline (measured: ~3 M instructions per start).
-  ...fs,
+const lockFs = {
+  // Only what proper-lockfile calls, not a spread of fs: that reads
+  // fs.promises, which loads fs/promises, streams and readline (measured:
+  // ~3 M instructions of every locked verb).
+  stat: fs.stat,
+  utimes: fs.utimes,
+  realpath: fs.realpath,
+  rmdirSync: fs.rmdirSync,
   mkdir(dir: string, cb: (err: NodeJS.ErrnoException | null) => void): void {
     const tmp = unique(dir, 'new');
     try {
@@ -69,7 +79,7 @@ const lockFs = () => ({
     moveAway(dir);
     cb(null);
   },
-});
+};
 
 /** Renames the lock directory to a unique name and deletes it; a missing one is fine. */
 function moveAway(dir: string): boolean {
@@ -130,7 +140,7 @@ export async function acquire(target: string, dir: string, o: LockOptions): Prom
         realpath: false,
         stale: NEVER_STALE_MS,
         retries: 0,
-        fs: lockFs(),
+        fs: lockFs,
         onCompromised: (err) => log.warn(`lock ${dir} was lost: ${err.message}`),
       });
     } catch (err) {
