@@ -27,7 +27,6 @@ const LABEL = {
   node: 'node -e 0',
   empty: 'empty program, packaged',
   'ch-version': 'ch-run-oci --version',
-  'ch-state-missing': 'ch-run-oci state (no such container)',
   runner: 'ch-run-oci runner (set-up, exec true)',
   'crun-run': 'crun run',
   'runc-run': 'runc run',
