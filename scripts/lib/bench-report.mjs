@@ -222,7 +222,7 @@ if (meta.sizes) {
     '',
     'size (MB): ' +
       Object.entries(meta.sizes)
-        .map(([k, v]) => `${label(k)} ${(v / MB).toFixed(1)}`)
+        .map(([k, v]) => `${k} ${(v / MB).toFixed(1)}`)
         .join(', '),
   );
 }
