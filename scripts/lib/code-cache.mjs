@@ -4,10 +4,11 @@
 // cache holds the functions that ran, not only the top level. Nothing here
 // needs a container: `create` runs to the runner, which is /bin/false.
 //
-// app.js's cache comes from `state` (of a container that does not exist),
-// the verb buildah runs every 100 ms: V8 reads all of a cache on every
-// start, and one trained on `create` is ~3x the size (measured with
-// callgrind: state ~6 M instructions dearer, create ~30 M cheaper; create
+// app.js's cache comes from `start` of a container that does not exist: the
+// hot verbs' common path (command line, state root, record, the lock). V8
+// reads all of a cache on every start, and one trained on `create` is ~2x
+// the size (measured with callgrind, instructions: state 112 M -> 102 M,
+// start 118 M -> 110 M, delete 129 M -> 124 M, create ~30 M dearer; create
 // runs once per RUN step, state ten times a second).
 //
 // Usage: node scripts/lib/code-cache.mjs BUNDLEDIR
@@ -40,8 +41,8 @@ try {
   let r = run(path.join(tmp, 'discard'), ['spec', '--bundle', bundle]);
   if (r.status !== 0) throw new Error(`spec failed: ${r.out}`);
   // app.js: the hot path.
-  r = run(dir, ['--root', state, 'state', 'train']);
-  if (!/container "train": does not exist/.test(r.out)) throw new Error(`state: ${r.out}`);
+  r = run(dir, ['--root', state, 'start', 'train']);
+  if (!/container "train": does not exist/.test(r.out)) throw new Error(`start: ${r.out}`);
   // validators.js: the create path up to launching the runner: parse, validate, policy, plan.
   r = run(dir, ['--root', state, 'create', '--bundle', bundle, '--pid-file', path.join(tmp, 'pid'), 'c1'], {
     CH_RUN_OCI_RUNNER: '/bin/false',
