@@ -1,10 +1,13 @@
-// The executable's entry point (dist/bundle/main.js): loads the program
-// (app.js, built from main.ts) and its lazily loaded parts (lazy/*.js) with the
-// V8 code cache made for each at build time (scripts/lib/code-cache.mjs), so
+// The executable's entry point (dist/bundle/main.js, the SEA's main script):
+// loads the program (app.js, built from main.ts) and its lazily loaded parts
+// (lazy/*.js) with the V8 code cache made for each at build time
+// (scripts/lib/code-cache.mjs), so
 // that a start compiles almost nothing: every verb is a fresh process, and
 // parsing and compiling ~100-350 kB of JavaScript each time costs more than
 // most verbs' own work. A missing or rejected cache (another V8) only means
-// compiling as usual.
+// compiling as usual. Inside the executable the scripts and caches are SEA
+// assets named bundle/<path under dist/bundle> (scripts/build); in a
+// development tree they are the files of dist/bundle.
 //
 // Training (build time, outside the executable only): with
 // CH_RUN_OCI_CODE_CACHE_OUT=DIR the caches of the scripts this process ran
@@ -12,14 +15,17 @@
 // functions that actually ran, not only the top level.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as sea from 'node:sea';
 import * as vm from 'node:vm';
+import { writeStdout } from './stdout';
+import { versionText } from './version';
 
 const LOADER = Symbol.for('ch-run-oci.load');
 const TRAIN_ENV = 'CH_RUN_OCI_CODE_CACHE_OUT';
 /** The build's smoke test sets this: a cache V8 rejects is reported on stderr. */
 const CHECK_ENV = 'CH_RUN_OCI_CODE_CACHE_CHECK';
 
-const packaged = (process as { pkg?: unknown }).pkg !== undefined;
+const packaged = sea.isSea();
 const trainDir = packaged ? undefined : process.env[TRAIN_ENV];
 const ran: [string, vm.Script][] = [];
 
@@ -29,11 +35,12 @@ const wrap = (source: string): string => `(function (exports, require, module, _
 /** Runs dist/bundle/NAME as a CommonJS module and returns its exports. */
 function load(name: string): unknown {
   const file = path.join(__dirname, name);
-  const source = fs.readFileSync(file, 'utf8');
+  const source = packaged ? sea.getAsset(`bundle/${name}`, 'utf8') : fs.readFileSync(file, 'utf8');
   let cachedData: Buffer | undefined;
   if (!trainDir) {
     try {
-      cachedData = fs.readFileSync(`${file}.cache`);
+      // getRawAsset: the blob's own bytes, no copy (V8 only reads them).
+      cachedData = packaged ? Buffer.from(sea.getRawAsset(`bundle/${name}.cache`) as ArrayBuffer) : fs.readFileSync(`${file}.cache`);
     } catch {
       // Built without a cache: compile as usual.
     }
@@ -61,4 +68,9 @@ if (trainDir) {
 }
 
 (globalThis as Record<symbol, unknown>)[LOADER] = load;
-load('app.js');
+// `--version` alone (what podman and dockerd run to identify the runtime)
+// needs none of the program: the same text yargs prints (cli/parse.ts),
+// without loading it. Any other command line goes to the program.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) writeStdout(`${versionText()}\n`);
+else load('app.js');

@@ -3,6 +3,7 @@
 // JSON lines ({"level","msg","time"}) that conmon/podman read back.
 import * as fs from 'node:fs';
 import { UserError, errnoText } from './errors';
+import { writeStderr } from './stdout';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -115,9 +116,14 @@ export function warn(msg: string): void {
   toFile('warning', msg);
 }
 
-/** The one line of a failure (a newline carried in from a config value is shown escaped). */
+/**
+ * The one line of a failure (a newline carried in from a config value is
+ * shown escaped). Straight to fd 2, not through process.stderr: a failing
+ * hot verb (state of a container just deleted) stays as cheap as a
+ * succeeding one (stdout.ts). Both are synchronous, so the order holds.
+ */
 export function error(msg: string): void {
   msg = msg.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
-  process.stderr.write(`ch-run-oci: ${msg}\n`);
+  writeStderr(`ch-run-oci: ${msg}\n`);
   toFile('error', msg);
 }

@@ -1,6 +1,7 @@
 // scripts/bench's report: reads the hyperfine JSON exports of one bench run,
-// prints the table (medians, spread, ratios to `node -e 0` and to crun of the
-// same group) and the issue 6 targets with PASS/FAIL, and writes it all as JSON.
+// prints the table (medians, spread, CPU, ratios to the two floors and to crun
+// of the same group) and the targets of issues 6 and 16 with PASS/FAIL, and
+// writes it all as JSON.
 //
 // Usage: node bench-report.mjs JSON_DIR OUT_FILE META_JSON
 import * as fs from 'node:fs';
@@ -24,6 +25,7 @@ const GROUPS = [
 ];
 const LABEL = {
   node: 'node -e 0',
+  empty: 'empty program, packaged',
   'ch-version': 'ch-run-oci --version',
   runner: 'ch-run-oci runner (set-up, exec true)',
   'crun-run': 'crun run',
@@ -58,6 +60,7 @@ function summarize(r) {
     max_ms: t[t.length - 1],
     user_ms: ms(r.user),
     system_ms: ms(r.system),
+    cpu_ms: ms(r.user + r.system),
   };
 }
 
@@ -92,7 +95,14 @@ for (const [g] of GROUPS) {
   // Ratios within the group: to node -e 0 and to crun doing the same thing.
   const crunRow = Object.keys(rows).find((n) => n.startsWith('crun-'));
   for (const [name, row] of Object.entries(rows)) {
-    if (rows.node && name !== 'node') row.x_node = row.median_ms / rows.node.median_ms;
+    if (rows.node && name !== 'node') {
+      row.x_node = row.median_ms / rows.node.median_ms;
+      row.x_node_cpu = row.cpu_ms / rows.node.cpu_ms;
+    }
+    if (rows.empty && name !== 'empty' && name !== 'node') {
+      row.x_empty = row.median_ms / rows.empty.median_ms;
+      row.x_empty_cpu = row.cpu_ms / rows.empty.cpu_ms;
+    }
     if (crunRow && name !== crunRow && name !== 'node') row.x_crun = row.median_ms / rows[crunRow].median_ms;
   }
   groups[g] = rows;
@@ -107,25 +117,54 @@ if (fs.existsSync(rssFile)) {
   }
 }
 
-// The targets of issue 6, each a ratio from this one run.
+// The targets, each a ratio from this one run: [name, group, numerator,
+// denominator, limit, metric]; metric wall = medians, cpu = user + system means.
+const HOT = [
+  ['--version', 'startup', 'ch-version'],
+  ['state', 'startup', 'ch-state'],
+  ['start', 'start', 'ch-start'],
+  ['kill', 'kill', 'ch-kill'],
+  ['delete', 'delete', 'ch-delete'],
+];
 const TARGETS = [
-  ['state', 'startup', 'ch-state', 'node', 1.15],
-  ['start', 'start', 'ch-start', 'node', 1.15],
-  ['kill', 'kill', 'ch-kill', 'node', 1.15],
-  ['delete', 'delete', 'ch-delete', 'node', 1.15],
-  ['create', 'create', 'ch-create', 'node', 1.35],
-  ['lifecycle cycle (root)', 'cycle-root', 'ch-cycle', 'node', 4.8],
-  ['lifecycle cycle (user)', 'cycle-user', 'ch-cycle', 'node', 4.8],
-  ['runner alone vs crun run (root)', 'runner-root', 'runner', 'crun-run', 1.0],
-  ['runner alone vs crun run (user)', 'runner-user', 'runner', 'crun-run', 1.0],
-  ['buildah 11-step build', 'buildah', 'ch-buildah', 'crun-buildah', 2.5],
+  ['packaged floor vs node -e 0 (16)', 'startup', 'empty', 'node', 1.15, 'cpu'],
+  ['packaged floor vs node -e 0 (16)', 'startup', 'empty', 'node', 1.15, 'wall'],
+  ...HOT.flatMap(([n, g, c]) => [
+    [`${n} vs packaged floor (16)`, g, c, 'empty', 1.25, 'cpu'],
+    [`${n} vs packaged floor (16)`, g, c, 'empty', 1.25, 'wall'],
+  ]),
+  ['create vs node -e 0 (16)', 'create', 'ch-create', 'node', 1.8, 'cpu'],
+  ['create vs node -e 0 (16)', 'create', 'ch-create', 'node', 1.8, 'wall'],
+  ['lifecycle cycle (root) (6)', 'cycle-root', 'ch-cycle', 'node', 4.8, 'wall'],
+  ['lifecycle cycle (user) (6)', 'cycle-user', 'ch-cycle', 'node', 4.8, 'wall'],
+  ['runner alone vs crun run (root) (6)', 'runner-root', 'runner', 'crun-run', 1.0, 'wall'],
+  ['runner alone vs crun run (user) (6)', 'runner-user', 'runner', 'crun-run', 1.0, 'wall'],
+  ['buildah 11-step build (16)', 'buildah', 'ch-buildah', 'crun-buildah', 1.4, 'wall'],
 ];
 const targets = [];
-for (const [name, g, num, den, limit] of TARGETS) {
+for (const [name, g, num, den, limit, metric] of TARGETS) {
   const a = groups[g]?.[num];
   const b = groups[g]?.[den];
-  const value = a && b ? a.median_ms / b.median_ms : null;
-  targets.push({ target: name, ratio: `${label(num)} / ${label(den)}`, limit, value, pass: value !== null && value <= limit });
+  const key = metric === 'cpu' ? 'cpu_ms' : 'median_ms';
+  const value = a && b ? a[key] / b[key] : null;
+  targets.push({
+    target: `${name}, ${metric}`,
+    ratio: `${label(num)} / ${label(den)}`,
+    limit,
+    value,
+    pass: value !== null && value <= limit,
+  });
+}
+// Peak RSS of state against the empty program's (16), and the size (16).
+const rssTarget = (name, num, den, limit) => {
+  const value = rss[num] && rss[den] ? rss[num].median_kb / rss[den].median_kb : null;
+  targets.push({ target: name, ratio: `peak RSS ${label(num)} / ${label(den)}`, limit, value, pass: value !== null && value <= limit });
+};
+rssTarget('state peak RSS vs packaged floor (16)', 'ch-state', 'empty', 1.1);
+const MB = 1e6;
+if (meta.sizes?.['ch-run-oci']) {
+  const value = meta.sizes['ch-run-oci'] / MB;
+  targets.push({ target: 'size of the executable, MB (16)', ratio: 'dist/ch-run-oci', limit: 95, value, pass: value <= 95 });
 }
 
 // --- table ---------------------------------------------------------------
@@ -144,7 +183,7 @@ if (meta.loadavg) {
 lines.push(
   `hyperfine: ${meta.runs} runs per command in ${meta.rounds} interleaved rounds, ${meta.warmup} warm-up runs each (buildah: ${meta.buildahRuns} runs); times in ms`,
 );
-const head = ['command', 'median', 'p25-p75', 'σ', 'min-max', '× node', '× crun'];
+const head = ['command', 'median', 'p25-p75', 'σ', 'min-max', 'CPU', '× node', '× empty', 'CPU × node', 'CPU × empty', '× crun'];
 const table = [];
 for (const [g, title] of GROUPS) {
   if (!groups[g]) continue;
@@ -156,7 +195,11 @@ for (const [g, title] of GROUPS) {
       `${f1(r.p25_ms)}-${f1(r.p75_ms)}`,
       f1(r.stddev_ms),
       `${f1(r.min_ms)}-${f1(r.max_ms)}`,
+      f1(r.cpu_ms),
       f2(r.x_node),
+      f2(r.x_empty),
+      f2(r.x_node_cpu),
+      f2(r.x_empty_cpu),
       f2(r.x_crun),
     ]);
   }
@@ -174,11 +217,20 @@ if (Object.keys(rss).length) {
         .join(', '),
   );
 }
-lines.push('', 'targets (issue 6):');
+if (meta.sizes) {
+  lines.push(
+    '',
+    'size (MB): ' +
+      Object.entries(meta.sizes)
+        .map(([k, v]) => `${k} ${(v / MB).toFixed(1)}`)
+        .join(', '),
+  );
+}
+lines.push('', 'targets (issues 6 and 16):');
 const tw = Math.max(...targets.map((t) => t.target.length));
 for (const t of targets) {
   lines.push(
-    `  ${t.target.padEnd(tw)}  ${t.value === null ? ' n/a' : t.value.toFixed(2).padStart(5)} <= ${t.limit.toFixed(2)}  ${t.value === null ? 'MISSING' : t.pass ? 'PASS' : 'FAIL'}   (${t.ratio})`,
+    `  ${t.target.padEnd(tw)}  ${t.value === null ? ' n/a' : t.value.toFixed(2).padStart(6)} <= ${t.limit.toFixed(2)}  ${t.value === null ? 'MISSING' : t.pass ? 'PASS' : 'FAIL'}   (${t.ratio})`,
   );
 }
 const passed = targets.filter((t) => t.pass).length;

@@ -10,6 +10,7 @@
 //
 // Usage: node scripts/lib/bundle.mjs OUTDIR
 import * as esbuild from 'esbuild';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -26,6 +27,35 @@ const LAZY = [
 // delete), measured. Its EMFILE retry queue is of no use to a process that
 // opens a handful of files, so the plain fs module stands in for it.
 const ALIAS = { 'graceful-fs': 'node:fs' };
+
+// Node built-in modules that cost a start to load (measured with callgrind:
+// node:crypto initialises OpenSSL and seeds its CSPRNG, ~10 M instructions;
+// node:child_process pulls in net and streams) but that the hot verbs
+// (state, start, kill, delete) rarely or never use. Their imports become an
+// object of getters that load the module on the first read of any of them:
+// esbuild's interop copies the getters, and `import * as x` / `import { f }`
+// read them only where they are used. The names are the exports of this
+// Node, the one the executable embeds (scripts/build runs us with it).
+const LAZY_BUILTINS = ['node:crypto', 'node:child_process'];
+const require = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(build) {
+    const filter = new RegExp(`^(${LAZY_BUILTINS.join('|')})$`);
+    // The stand-in's own require is the real module.
+    build.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-builtin' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let m;
+const get = () => (m ??= require(${JSON.stringify(args.path)}));
+for (const k of ${JSON.stringify(Object.keys(require(args.path)))}) {
+  Object.defineProperty(exports, k, { enumerable: true, get: () => get()[k] });
+}`,
+      loader: 'js',
+    }));
+  },
+};
 
 // The commit --version shows (src/version.ts), given by scripts/build.
 const commit = process.env.CH_RUN_OCI_COMMIT || 'unknown';
@@ -79,7 +109,7 @@ await esbuild.build({
   alias: ALIAS,
   entryPoints: ['src/main.ts'],
   outfile: path.join(outdir, 'app.js'),
-  plugins: [lazyPlugin, assertShim],
+  plugins: [lazyPlugin, assertShim, lazyBuiltins],
 });
 for (const l of LAZY) {
   // A leaf nobody imports any more would be carried for nothing; one that moved would fail at run time.

@@ -1,8 +1,8 @@
 // Where the native runner is. Node cannot unshare a user namespace from its
 // multithreaded process, so every container operation execs this small binary.
 //
-// Inside the single executable the runner is an asset in pkg's virtual file
-// system (/snapshot/...), which the kernel cannot exec. We copy it into an
+// Inside the single executable the runner is an asset of Node's single
+// executable application (node:sea), bytes in memory the kernel cannot exec. We copy it into an
 // *unnamed* file (O_TMPFILE): nothing appears in any directory, so no other
 // process can find and replace it between "write" and "exec" (the class of bug
 // behind runc's CVE-2019-5736). We keep only a read-only descriptor and hand
@@ -11,9 +11,13 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as sea from 'node:sea';
 import { UserError, errnoText } from '../errors';
 
 export const RUNNER_NAME = 'ch-run-oci-runner';
+
+/** The runner's SEA asset key (scripts/build). */
+export const RUNNER_ASSET = `runner/${RUNNER_NAME}`;
 
 /** Debugging override: exec this runner instead of the embedded one. */
 export const RUNNER_ENV = 'CH_RUN_OCI_RUNNER';
@@ -39,13 +43,8 @@ let sealed: Sealed | undefined;
 export function runnerPath(preferDir?: string): string {
   const override = process.env[RUNNER_ENV];
   if (override) return checkedOverride(override);
-  if (isPackaged()) return embeddedRunner(preferDir);
+  if (sea.isSea()) return embeddedRunner(preferDir);
   return devRunner();
-}
-
-/** True inside the executable built by pkg (its bootstrap sets process.pkg). */
-function isPackaged(): boolean {
-  return (process as { pkg?: unknown }).pkg !== undefined;
 }
 
 function checkedOverride(p: string): string {
@@ -62,26 +61,22 @@ function checkedOverride(p: string): string {
  * copy through our read-only fd: a same-user process could reopen it for
  * writing via /proc, and a changed runner must never be exec'd.
  */
-export function embeddedRunner(preferDir?: string, asset: string = embeddedAssetPath()): string {
+export function embeddedRunner(preferDir?: string, readAsset: () => Buffer = readRunnerAsset): string {
   if (sealed && sha256(readAll(sealed.fd)) === sealed.sha256) return sealed.path;
   resetRunnerCache();
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(asset);
+    bytes = readAsset();
   } catch (err) {
-    throw new UserError(`embedded runner ${asset}`, errnoText(err));
+    throw new UserError(`embedded runner ${RUNNER_ASSET}`, errnoText(err));
   }
   sealed = sealExecutable(bytes, candidateDirs(preferDir));
   return sealed.path;
 }
 
-/**
- * The asset's path in pkg's virtual file system. The bundle is
- * dist/bundle/main.js and the asset dist/runner/<name>; pkg keeps that
- * layout under /snapshot, so the path is relative to the bundle.
- */
-export function embeddedAssetPath(bundleDir: string = __dirname): string {
-  return path.join(bundleDir, '..', 'runner', RUNNER_NAME);
+/** The runner's bytes from the executable (a copy: the caller hashes and writes it). */
+function readRunnerAsset(): Buffer {
+  return Buffer.from(sea.getAsset(RUNNER_ASSET));
 }
 
 /** Where an unnamed executable copy may go, in order of preference. */

@@ -4,15 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors';
-import {
-  candidateDirs,
-  devRunner,
-  embeddedAssetPath,
-  embeddedRunner,
-  resetRunnerCache,
-  runnerPath,
-  sealExecutable,
-} from '../../src/runner/locate';
+import { candidateDirs, devRunner, embeddedRunner, resetRunnerCache, runnerPath, sealExecutable } from '../../src/runner/locate';
 
 // A tiny "runner": a shell script that prints its arguments. Exec'ing it via
 // /proc/PID/fd/N goes through the same kernel path as the real static binary.
@@ -78,8 +70,9 @@ describe('the embedded runner copy', () => {
     expect(candidateDirs('relative', {})).not.toContain('relative');
   });
 
-  it('is read from next to the bundle in the virtual file system', () => {
-    expect(embeddedAssetPath('/snapshot/main/dist/bundle')).toBe('/snapshot/main/dist/runner/ch-run-oci-runner');
+  it('is read from the executable: outside one that is an error naming the asset, not a file looked up', () => {
+    // vitest is no single executable application: node:sea refuses.
+    expect(() => embeddedRunner(tmp)).toThrow(/^embedded runner runner\/ch-run-oci-runner: /);
   });
 
   it('is an unnamed, read-only, executable file: nothing appears on disk', () => {
@@ -105,8 +98,7 @@ describe('the embedded runner copy', () => {
   });
 
   it('is made once per process, and made again if someone changed it', () => {
-    const asset = path.join(tmp, 'asset');
-    fs.writeFileSync(asset, SCRIPT);
+    const asset = (): Buffer => Buffer.from(SCRIPT);
     const first = embeddedRunner(tmp, asset);
     expect(embeddedRunner(tmp, asset)).toBe(first);
     // The owner can chmod and rewrite the inode through /proc: must be noticed.
@@ -116,9 +108,9 @@ describe('the embedded runner copy', () => {
     expect(execFileSync(second, ['ok']).toString()).toBe('args:ok\n');
   });
 
-  it('reports a missing asset as a user error', () => {
-    expect(() => embeddedRunner(tmp, path.join(tmp, 'none'))).toThrow(
-      `embedded runner ${path.join(tmp, 'none')}: no such file or directory`,
-    );
+  it('reports an unreadable asset as a user error', () => {
+    const missing = (): Buffer => fs.readFileSync(path.join(tmp, 'none'));
+    expect(() => embeddedRunner(tmp, missing)).toThrow('embedded runner runner/ch-run-oci-runner: no such file or directory');
+    expect(() => embeddedRunner(tmp, missing)).toThrow(UserError);
   });
 });

@@ -189,8 +189,8 @@ describe('StateStore across processes', () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     const mine = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[19];
     const lock = store.lockPath('c1');
-    const left = [`${lock}.new-${dead}-1-aa`, `${lock}.gone-${dead}-2-bb`];
-    const live = `${lock}.new-${process.pid}-${mine}-cc`;
+    const left = [`${lock}.new-${dead}-1-5-1`, `${lock}.gone-${dead}-2-6-2`];
+    const live = `${lock}.new-${process.pid}-${mine}-7-3`;
     for (const d of [...left, live]) fs.mkdirSync(d);
     fs.writeFileSync(path.join(left[1], `holder-${dead}-2`), '');
     store.claim('c1');
