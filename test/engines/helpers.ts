@@ -117,9 +117,9 @@ export const FEATURES = {
   /** hooks.prestart (libnetwork-setkey: every Docker container with its own network namespace). Issue 13. */
   hooks: true,
   /** cgroups: resources, pause/resume, ctr task metrics, docker stats/--memory/--pids-limit. Issue 14. */
-  cgroups: false,
+  cgroups: true,
   /** kill --all / delete --force reach every process after the init died (docker --pid=host stop). Issue 14. */
-  pidHost: false,
+  pidHost: true,
 };
 export type Feature = keyof typeof FEATURES;
 
