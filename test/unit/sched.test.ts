@@ -31,6 +31,20 @@ describe('parseIdList', () => {
     expect(parseIdList('', 'f', MAX_CPUS)).toEqual([]);
     expect(parseIdList('  ', 'f', MAX_CPUS)).toEqual([]);
   });
+  // One element per id of every range took 17 s for a 1.4 MB process.json.
+  it('reads a huge list of overlapping ranges quickly', () => {
+    const start = Date.now();
+    expect(
+      parseIdList(
+        Array(100_000)
+          .fill(`0-${MAX_CPUS - 1}`)
+          .join(','),
+        'f',
+        MAX_CPUS,
+      ),
+    ).toHaveLength(MAX_CPUS);
+    expect(Date.now() - start).toBeLessThan(2000);
+  });
   it.each([
     ['1,', 'not a list'],
     ['a', 'not a list'],
