@@ -204,29 +204,49 @@ static void on_signal(int sig) {
   errno = e;
 }
 
-static int write_all(int fd, const char *buf, size_t len) {
-  while (len) {
-    ssize_t w = write(fd, buf, len);
-    if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
-      if (errno == EAGAIN) poll(&(struct pollfd){ fd, POLLOUT, 0 }, 1, 100);
-      continue;
-    }
-    if (w <= 0) return -1;
-    buf += w;
-    len -= (size_t)w;
-  }
-  return 0;
-}
-
 static void copy_winsize(int master) {
   struct winsize ws;
   if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* One direction of the relay: bytes read from FROM, not yet written to TO. */
+struct pipe_buf {
+  char data[16384];
+  size_t off, len;
+  int open; /* FROM may still give data */
+};
+
+/* Reads into an empty buffer; 0 at EOF or an error (EIO: no slave left). */
+static void fill(struct pipe_buf *b, int from) {
+  ssize_t n = read(from, b->data, sizeof b->data);
+  if (n > 0) {
+    b->off = 0;
+    b->len = (size_t)n;
+  } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) b->open = 0;
+}
+
+/* Writes what the buffer holds, as much as TO takes now; the rest waits for
+ * POLLOUT. A failed write drops the buffer and closes the direction. */
+static void drain(struct pipe_buf *b, int to) {
+  ssize_t w = write(to, b->data + b->off, b->len);
+  if (w > 0) {
+    b->off += (size_t)w;
+    b->len -= (size_t)w;
+  } else if (w < 0 && errno != EINTR && errno != EAGAIN) {
+    b->len = 0;
+    b->open = 0;
+  }
 }
 
 /* Relays R's stdin to the master and the master to R's stdout until CHILD
  * (C2, re-parented to R, the subreaper) exits; R's own stdin, when a
  * terminal, is raw meanwhile (restored before returning), so ^C reaches the
  * container's line discipline, which signals its foreground process group.
+ * Each direction has its own buffer and waits for POLLOUT on its own, so a
+ * container that never reads its input still has its output relayed and its
+ * exit noticed (one blocking copy would deadlock with a process blocked on
+ * output while input waits); the master is non-blocking, our stdio is left as
+ * it is (its file description is shared with the caller).
  * Signals sent to R itself (INT, TERM, HUP, QUIT) are forwarded to CHILD,
  * window-size changes copied to the pty. Returns CHILD's status like a shell. */
 int tty_relay(int master, pid_t child) {
@@ -247,8 +267,8 @@ int tty_relay(int master, pid_t child) {
   if (isatty(0)) copy_winsize(master);
   fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 
-  int in_open = 1, out_open = 1, status = -1;
-  char buf[16384];
+  static struct pipe_buf in = { .open = 1 }, out = { .open = 1 };
+  int status = -1;
   got_chld = 1; /* the child may be gone already */
   while (status < 0) {
     if (got_winch) {
@@ -263,29 +283,36 @@ int tty_relay(int master, pid_t child) {
         if (w == child) status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
       if (status >= 0) break;
     }
-    struct pollfd fds[3] = { { wake[0], POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
-    if (poll(fds, 3, -1) < 0) {
+    short master_events = (short)((out.open && !out.len ? POLLIN : 0) | (in.len ? POLLOUT : 0));
+    struct pollfd fds[4] = {
+      { wake[0], POLLIN, 0 },
+      { in.open && !in.len ? 0 : -1, POLLIN, 0 },
+      { master_events ? master : -1, master_events, 0 },
+      { out.len ? 1 : -1, POLLOUT, 0 },
+    };
+    if (poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    char sink[64];
     if (fds[0].revents)
-      while (read(wake[0], buf, sizeof buf) > 0) {}
-    if (fds[1].revents) {
-      ssize_t n = read(0, buf, sizeof buf);
-      if (n > 0) {
-        if (write_all(master, buf, (size_t)n) < 0) in_open = 0;
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) in_open = 0;
-    }
-    if (fds[2].revents) {
-      ssize_t n = read(master, buf, sizeof buf);
-      if (n > 0) {
-        if (write_all(1, buf, (size_t)n) < 0) out_open = 0;
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) out_open = 0; /* EIO: no slave left open */
-    }
+      while (read(wake[0], sink, sizeof sink) > 0) {}
+    if (fds[1].revents) fill(&in, 0);
+    if (fds[2].revents & POLLOUT) drain(&in, master);
+    else if (fds[2].revents & (POLLERR | POLLHUP) && in.len) drain(&in, master); /* EIO: drops it */
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR) && out.open && !out.len) fill(&out, master);
+    if (fds[3].revents) drain(&out, 1);
   }
-  /* What the process wrote before it exited. */
-  for (ssize_t n; out_open && (n = read(master, buf, sizeof buf)) > 0;)
-    if (write_all(1, buf, (size_t)n) < 0) break;
+  /* What the process wrote before it exited (the master is non-blocking). */
+  for (;;) {
+    while (out.len) {
+      drain(&out, 1);
+      if (out.len) poll(&(struct pollfd){ 1, POLLOUT, 0 }, 1, 100);
+    }
+    if (!out.open) break;
+    fill(&out, master);
+    if (!out.len) break;
+  }
   if (raw) tcsetattr(0, TCSANOW, &saved);
   return status < 0 ? 255 : status;
 }

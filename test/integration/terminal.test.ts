@@ -159,6 +159,23 @@ describe.each<As>(['root', 'user'])('terminal as %s', (as) => {
     expect(r.out).toMatch(SHELL_PROMPT);
   });
 
+  // A relay that blocks writing input the process is not reading yet stops
+  // reading its output, which blocks the process: a deadlock (cat and a few
+  // hundred KB of input were enough). Both directions must keep moving.
+  it('the relay neither deadlocks nor loses output when the process echoes a flood of input', () => {
+    const flood = makeBundle(as, (c) => {
+      c.process.terminal = true;
+      c.process.args = ['sh', '-c', 'cat; echo relay-done'];
+    });
+    const lines = 3000;
+    const input = `${'a'.repeat(99)}\n`.repeat(lines) + '\x04';
+    const r = chroci(['--root', root, 'run', '--bundle', flood, 'flood'], { as, input, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('relay-done\r\n');
+    // At least cat's copy of every byte (the pty's echo interleaves with it).
+    expect(r.stdout.split('a').length - 1).toBeGreaterThanOrEqual(99 * lines);
+  });
+
   it('exec -t in the foreground and exec -t -d --console-socket', async () => {
     const bg = makeBundle(as, (c) => {
       c.process.args = ['sleep', '1000'];
