@@ -28,6 +28,9 @@ export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket:
 export function planTerminal(proc: Process | undefined, consoleSocket: string | undefined, console: boolean): TerminalPlan | undefined {
   if (proc?.terminal !== true) return undefined;
   const size = proc.consoleSize;
+  // struct winsize holds 16-bit counts: a larger one would be cut silently.
+  for (const k of ['height', 'width'] as const)
+    if ((size?.[k] ?? 0) > 0xffff) throw new UserError(`process.consoleSize.${k}`, `${size![k]} is more than a terminal holds (65535)`);
   return {
     rows: size?.height ?? 0,
     cols: size?.width ?? 0,

@@ -32,6 +32,12 @@ describe('planTerminal', () => {
     expect(planTerminal(undefined, undefined, true)).toBeUndefined();
   });
 
+  it('refuses a consoleSize a terminal cannot hold, naming the field', () => {
+    const proc = { cwd: '/', args: ['sh'], terminal: true, consoleSize: { height: 24, width: 65536 } };
+    expect(() => planTerminal(proc, undefined, true)).toThrow('process.consoleSize.width: 65536 is more than a terminal holds (65535)');
+    expect(planTerminal({ ...proc, consoleSize: { height: 65535, width: 65535 } }, undefined, true)?.rows).toBe(65535);
+  });
+
   it('takes consoleSize and an absolute socket path', () => {
     const t = planTerminal({ cwd: '/', args: ['sh'], terminal: true, consoleSize: { height: 33, width: 101 } }, 'rel/x.sock', true);
     expect(t).toEqual({ rows: 33, cols: 101, console: true, socket: `${process.cwd()}/rel/x.sock` });
