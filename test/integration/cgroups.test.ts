@@ -465,7 +465,8 @@ describe('cgroup v2 core files on the real unified mount (root)', () => {
     const dir = record!.dirs[0].dir;
     expect(record!.freezer).toEqual({ file: path.join(dir, 'cgroup.freeze'), frozen: '1' });
     expect(v2.populated(dir)).toBe(false);
-    const child = spawn('sh', ['-c', 'sleep 0.05; while true; do :; done'], { stdio: 'ignore' });
+    // One process and no children: a child forked before or after the move would race the pid list.
+    const child = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
     const exited = new Promise((r) => child.on('exit', (_c, sig) => r(sig)));
     addProcess(record!, child.pid!);
     expect(cgroupPids(record!)).toEqual([child.pid]);
