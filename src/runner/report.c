@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "runner.h"
@@ -86,4 +87,25 @@ ssize_t read_line(int fd, char *buf, size_t size) {
   }
   buf[n] = '\0';
   return (ssize_t)n;
+}
+
+/* Sends LEN bytes of DATA with FD attached (SCM_RIGHTS) over the unix socket
+ * SOCK: the pty master to a console socket, the fake-root listener to its
+ * supervisor. Returns what sendmsg returned (-1 with errno). */
+ssize_t send_with_fd(int sock, int fd, const void *data, size_t len) {
+  struct iovec iov = { (void *)data, len };
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } c;
+  memset(&c, 0, sizeof c);
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf };
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+  ssize_t n;
+  while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+  return n;
 }

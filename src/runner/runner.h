@@ -35,6 +35,7 @@ void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
  * channel during set-up (R forwards its children's); nothing afterwards. */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 ssize_t read_line(int fd, char *buf, size_t size);
+ssize_t send_with_fd(int sock, int fd, const void *data, size_t len);
 
 /* mount.c: everything between unshare and pivot_root (runs in C2), and the
  * sysfs that C1 makes before the unshare for a joined network namespace. */

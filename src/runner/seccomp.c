@@ -65,19 +65,7 @@ static int creds_text(char *text, size_t size) {
 
 /* The listener fd, with TEXT (creds_text) as the payload. */
 static int send_listener(int sock, int fd, char *text, int len) {
-  struct iovec iov = { text, (size_t)len + 1 };
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } c;
-  memset(&c, 0, sizeof c);
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf };
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  return sendmsg(sock, &m, 0) == (ssize_t)iov.iov_len ? 0 : -1;
+  return send_with_fd(sock, fd, text, (size_t)len + 1) == (ssize_t)len + 1 ? 0 : -1;
 }
 
 /* exec_container closes every fd from KEEP up: move the socket to KEEP and

@@ -77,21 +77,7 @@ static void bind_console(int root, int slave) {
 }
 
 static void send_fd(int sock, int fd, const char *name, const char *step) {
-  struct iovec iov = { (void *)name, strlen(name) };
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } c;
-  memset(&c, 0, sizeof c);
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf };
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  ssize_t n;
-  while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
-  if (n < 0) die(errno, step, "send the pty master");
+  if (send_with_fd(sock, fd, name, strlen(name)) < 0) die(errno, step, "send the pty master");
 }
 
 void tty_setup(const struct plan *p, int to_runner) {
