@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { asArgv, chroci, defaultEnv, makeBundle, scratch, testUser, waitFor, isAlive, spawnCaptured, type As } from '../helpers/runtime';
 import { cgroupDirs, control, defaultLeftovers, dirFor, forControls, host, leftUnder, readTrim, removeParent } from '../helpers/cgroups';
 import { V2 } from '../../src/cgroups/host';
@@ -468,6 +468,10 @@ describe('cgroup v2 core files on the real unified mount (root)', () => {
     // One process and no children: a child forked before or after the move would race the pid list.
     const child = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
     const exited = new Promise((r) => child.on('exit', (_c, sig) => r(sig)));
+    // A failed assertion must not leave the busy loop running.
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
     addProcess(record!, child.pid!);
     expect(cgroupPids(record!)).toEqual([child.pid]);
     expect(v2.populated(dir)).toBe(true);
