@@ -31,8 +31,16 @@ const HOLDER = /^(?:holder|claim)-(\d+)-(\d+)$/;
 
 export class LockBusy extends Error {}
 
+let myStart: string | undefined;
+
+/** This process's pid and start time, as the lock's names carry them (read from /proc once). */
+function pidAndStart(): string {
+  myStart ??= pidStartTime(process.pid) ?? '0';
+  return `${process.pid}-${myStart}`;
+}
+
 function me(kind: 'holder' | 'claim'): string {
-  return `${kind}-${process.pid}-${pidStartTime(process.pid) ?? 0}`;
+  return `${kind}-${pidAndStart()}`;
 }
 
 let made = 0;
@@ -43,7 +51,7 @@ let made = 0;
  * crypto.randomBytes: loading node:crypto (OpenSSL) costs a locked verb ~10 %.
  */
 function unique(base: string, what: 'new' | 'gone'): string {
-  return `${base}.${what}-${process.pid}-${pidStartTime(process.pid) ?? 0}-${process.hrtime.bigint()}-${++made}`;
+  return `${base}.${what}-${pidAndStart()}-${process.hrtime.bigint()}-${++made}`;
 }
 
 const TEMPORARY = /^\.(?:new|gone)-(\d+)-(\d+)-\d+-\d+$/;
