@@ -25,11 +25,6 @@ export function runHook(label: string, hook: Hook, state: string, cwd: string, r
     return Promise.resolve({ spawnError: errnoText(err) });
   }
   const env = hookEnv(hook);
-  // The single executable's child_process (pkg) adds PKG_EXECPATH to every
-  // child's env unless the env defines it already: defined here but not
-  // enumerable, it stops that and Node (which passes the enumerable keys)
-  // passes the hook's own list alone.
-  if (!Object.hasOwn(env, 'PKG_EXECPATH')) Object.defineProperty(env, 'PKG_EXECPATH', { value: '', enumerable: false });
   return new Promise((resolve) => {
     let done = false;
     const finish = (o: HookOutcome): void => {

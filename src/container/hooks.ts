@@ -57,7 +57,7 @@ export function needsHookPause(hooks: Hooks | undefined): boolean {
 
 /**
  * The hook's environment, exactly its `env` list (nothing of ours leaks in:
- * not PATH, not PKG_EXECPATH). An entry without "=" cannot be passed (Node
+ * not PATH, nothing of our own environment). An entry without "=" cannot be passed (Node
  * takes an object); the last of duplicate names wins, as getenv(3) would not
  * promise otherwise.
  */
