@@ -16,7 +16,10 @@
 // - systemd ("slice:prefix:name", with --systemd-cgroup): turned into the
 //   cgroupfs path systemd would have given the unit
 //   (/system.slice/prefix-name.scope); see systemdPath.
-import { createHash } from 'node:crypto';
+// SHA-256 in JavaScript (@noble/hashes): node:crypto would load OpenSSL, ~10 M
+// instructions of every delete, for two short strings.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { V2, dirOf, type Host } from './host';
@@ -49,11 +52,13 @@ export function cleanPath(p: string): string {
   return path.posix.relative('/', abs);
 }
 
+const hex256 = (s: string): string => bytesToHex(sha256(utf8ToBytes(s)));
+
 /** The default leaf name (see the header). Long ids are hashed so the name fits NAME_MAX. */
 export function defaultName(id: string, stateRoot: string): string {
-  const root = createHash('sha256').update(stateRoot).digest('hex').slice(0, 8);
+  const root = hex256(stateRoot).slice(0, 8);
   const name = `ch-run-oci-${root}-${id}`;
-  return Buffer.byteLength(name) <= 255 ? name : `ch-run-oci-${root}-${createHash('sha256').update(id).digest('hex')}`;
+  return Buffer.byteLength(name) <= 255 ? name : `ch-run-oci-${root}-${hex256(id)}`;
 }
 
 const SLICE = /^[A-Za-z0-9:_.\\-]+\.slice$/;

@@ -7,7 +7,6 @@
 // process can find and replace it between "write" and "exec" (the class of bug
 // behind runc's CVE-2019-5736). We keep only a read-only descriptor and hand
 // out /proc/<our pid>/fd/<n>, which a child we spawn can exec directly.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,7 +28,8 @@ const O_TMPFILE = 0o20200000;
 interface Sealed {
   path: string;
   fd: number;
-  sha256: string;
+  /** What was written: a later use compares the file with it (memcmp; no node:crypto, which loads OpenSSL). */
+  bytes: Buffer;
 }
 
 // One copy per process: the read-only fd stays open for the process lifetime
@@ -57,12 +57,13 @@ function checkedOverride(p: string): string {
 }
 
 /**
- * The embedded runner, copied once per process. Later calls re-hash the
- * copy through our read-only fd: a same-user process could reopen it for
- * writing via /proc, and a changed runner must never be exec'd.
+ * The embedded runner, copied once per process. Later calls compare the
+ * copy, read through our read-only fd, with the bytes written: a same-user
+ * process could reopen it for writing via /proc, and a changed runner must
+ * never be exec'd.
  */
 export function embeddedRunner(preferDir?: string, readAsset: () => Buffer = readRunnerAsset): string {
-  if (sealed && sha256(readAll(sealed.fd)) === sealed.sha256) return sealed.path;
+  if (sealed && readAll(sealed.fd).equals(sealed.bytes)) return sealed.path;
   resetRunnerCache();
   let bytes: Buffer;
   try {
@@ -74,7 +75,7 @@ export function embeddedRunner(preferDir?: string, readAsset: () => Buffer = rea
   return sealed.path;
 }
 
-/** The runner's bytes from the executable (a copy: the caller hashes and writes it). */
+/** The runner's bytes from the executable (a copy: the caller writes and keeps it). */
 function readRunnerAsset(): Buffer {
   return Buffer.from(sea.getAsset(RUNNER_ASSET));
 }
@@ -128,7 +129,7 @@ function sealIn(bytes: Buffer, dir: string): Sealed {
     throw err;
   }
   // /proc/<pid>, not /proc/self: the path is exec'd by a child process.
-  return { path: `/proc/${process.pid}/fd/${rfd}`, fd: rfd, sha256: sha256(bytes) };
+  return { path: `/proc/${process.pid}/fd/${rfd}`, fd: rfd, bytes };
 }
 
 function writeAll(fd: number, bytes: Buffer): void {
@@ -146,10 +147,6 @@ function readAll(fd: number): Buffer {
     off += n;
   }
   return buf.subarray(0, off);
-}
-
-function sha256(b: Buffer): string {
-  return crypto.createHash('sha256').update(b).digest('hex');
 }
 
 /**
