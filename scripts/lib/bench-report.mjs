@@ -22,6 +22,8 @@ const GROUPS = [
   ['runner-root', 'runner alone vs run: root'],
   ['runner-user', 'runner alone vs run: unprivileged user'],
   ['buildah', 'buildah bud, 10 x RUN true + 1 file-writing RUN (root, --isolation=oci)'],
+  ['buildah-sleep', 'buildah bud, RUN sleep 10 (root, --isolation=oci): CPU is what polling costs'],
+  ['buildah-busy', 'buildah bud, RUN with one busy loop per core (root, --isolation=oci)'],
 ];
 const LABEL = {
   node: 'node -e 0',
@@ -36,7 +38,7 @@ const label = (name) =>
   name
     .replace(/^ch-/, 'ch-run-oci ')
     .replace(/^(crun|runc)-/, '$1 ')
-    .replace(/ (cycle|buildah)$/, '');
+    .replace(/ (cycle|buildah|sleep|busy)$/, '');
 
 const ms = (s) => s * 1000;
 function quantile(sorted, q) {
@@ -140,6 +142,8 @@ const TARGETS = [
   ['runner alone vs crun run (root) (6)', 'runner-root', 'runner', 'crun-run', 1.0, 'wall'],
   ['runner alone vs crun run (user) (6)', 'runner-user', 'runner', 'crun-run', 1.0, 'wall'],
   ['buildah 11-step build (16)', 'buildah', 'ch-buildah', 'crun-buildah', 1.4, 'wall'],
+  ['buildah RUN sleep 10, buildah + runtime (16)', 'buildah-sleep', 'ch-sleep', 'crun-sleep', 3.0, 'cpu'],
+  ['buildah CPU-bound RUN on every core (16)', 'buildah-busy', 'ch-busy', 'crun-busy', 1.1, 'wall'],
 ];
 const targets = [];
 for (const [name, g, num, den, limit, metric] of TARGETS) {
