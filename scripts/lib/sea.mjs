@@ -53,6 +53,11 @@ try {
       useCodeCache: true,
       // A startup snapshot was measured no faster (../README.md, Speed).
       useSnapshot: false,
+      // NODE_OPTIONS is the caller's Node's, not ours: by default a SEA obeys
+      // it, so `NODE_OPTIONS=--require x.js` ran x.js inside the runtime and
+      // --inspect opened a debugger port on it (as root under a root daemon).
+      execArgv: [],
+      execArgvExtension: 'none',
       assets,
     }),
   );

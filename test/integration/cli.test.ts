@@ -40,6 +40,18 @@ describe('command line', () => {
     oneLineError(chroci(['--root', scratch('root'), verb, 'nosuch']), /container "nosuch": does not exist/);
   });
 
+  it("ignores NODE_OPTIONS: the caller's Node settings never load code into the runtime", () => {
+    const dir = scratch('root');
+    const marker = path.join(dir, 'ran');
+    const inject = path.join(dir, 'inject.js');
+    fs.writeFileSync(inject, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x');`);
+    for (const args of [['--version'], ['--root', dir, 'list']]) {
+      const r = chroci(args, { env: { PATH: '/usr/bin:/bin', NODE_OPTIONS: `--require ${inject}` } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(fs.existsSync(marker)).toBe(false);
+    }
+  });
+
   it('an unknown verb or flag is a one-line error', () => {
     oneLineError(chroci(['frobnicate']), /frobnicate/);
     oneLineError(chroci(['state', '--bogus', 'x']), /bogus/);
