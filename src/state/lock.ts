@@ -75,6 +75,23 @@ export function sweepTemporaries(dir: string): void {
   }
 }
 
+/** A callback-style fs call made with its sync twin (no libuv thread pool). */
+export function viaSync<A extends unknown[], R>(
+  f: (...a: A) => R,
+): (...a: [...A, (err: NodeJS.ErrnoException | null, r?: R) => void]) => void {
+  return (...a) => {
+    const cb = a.pop() as (err: NodeJS.ErrnoException | null, r?: R) => void;
+    let r: R;
+    try {
+      r = f(...(a as unknown as A));
+    } catch (err) {
+      cb(err as NodeJS.ErrnoException);
+      return;
+    }
+    cb(null, r);
+  };
+}
+
 /**
  * proper-lockfile's file system, with the two operations that make a lock:
  * mkdir makes the directory with its holder's name inside under a temporary
@@ -86,9 +103,12 @@ const lockFs = {
   // Only what proper-lockfile calls, not a spread of fs: that reads
   // fs.promises, which loads fs/promises, streams and readline (measured:
   // ~3 M instructions of every locked verb).
-  stat: fs.stat,
-  utimes: fs.utimes,
-  realpath: fs.realpath,
+  // stat and utimes answer synchronously: proper-lockfile's async calls
+  // (its mtime probe after mkdir) would start libuv's thread pool, four
+  // threads a locked verb otherwise never needs.
+  stat: viaSync(fs.statSync),
+  utimes: viaSync(fs.utimesSync),
+  realpath: viaSync(fs.realpathSync),
   rmdirSync: fs.rmdirSync,
   mkdir(dir: string, cb: (err: NodeJS.ErrnoException | null) => void): void {
     const tmp = unique(dir, 'new');
