@@ -10,7 +10,7 @@ describe('viaSync', () => {
   it('passes the result to the callback, before returning', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-'));
     let got: fs.Stats | undefined;
-    viaSync(fs.statSync)(dir, (err, st) => {
+    viaSync((p: string) => fs.statSync(p))(dir, (err, st) => {
       expect(err).toBeNull();
       got = st as fs.Stats;
     });
@@ -20,7 +20,7 @@ describe('viaSync', () => {
 
   it('passes the error (with its code) to the callback, not as a throw', () => {
     let code: string | undefined;
-    viaSync(fs.statSync)('/nonexistent/lock-test', (err) => {
+    viaSync((p: string) => fs.statSync(p))('/nonexistent/lock-test', (err) => {
       code = err?.code;
     });
     expect(code).toBe('ENOENT');
