@@ -126,8 +126,19 @@ export function buildHost(procCgroup: string, mountinfo: string): Host {
   return { mode, hierarchies: all, base: first ? path.dirname(first.mountpoint) : '/sys/fs/cgroup' };
 }
 
-/** The layout this process sees, or undefined when no cgroup file system is mounted. */
+let seen: { host: Host | undefined } | undefined;
+
+/**
+ * The layout this process sees, or undefined when no cgroup file system is
+ * mounted. Read once per process: a verb asks several times (delete checks
+ * the record, then removes the cgroup) and its own mounts do not change.
+ */
 export function readHost(): Host | undefined {
+  seen ??= { host: readHostNow() };
+  return seen.host;
+}
+
+function readHostNow(): Host | undefined {
   let cg: string, mi: string;
   try {
     cg = fs.readFileSync('/proc/self/cgroup', 'utf8');
