@@ -2,12 +2,14 @@
 // managers and useradd fail on chown/setgroups/setresuid to ids that do not
 // exist there (buildah #3345: "setgroups 65534 failed"). A seccomp filter,
 // installed by the runner right before execve, makes those calls succeed
-// without running them: chown and device mknod get 0 from the filter itself;
-// the set*id/get*id calls go to a supervisor in the runner (USER_NOTIF) that
+// without running them: device mknod gets 0 from the filter itself; the
+// set*id/get*id calls go to a supervisor in the runner (USER_NOTIF) that
 // keeps fake credentials per process, because programs read back what they
 // set (apt's sandbox: setresuid(_apt) then getuid() == _apt, or it refuses).
-// Files keep the single owner, the kernel's ids do not change, device nodes
-// are not created: only the errors disappear.
+// chown goes to the supervisor too: it answers 0 and leaves the owner, but
+// clears what a real chown clears (setuid, setgid, file capabilities), so a
+// setuid bit never outlives a chown. Files keep the single owner, the
+// kernel's ids do not change, device nodes are not created.
 //
 // The classic-BPF program and the supervisor's dispatch table are generated
 // here from the one table in syscalls.ts; the runner installs the bytes as
@@ -131,8 +133,7 @@ export function fakerootProgram(hostArch: string = process.arch): Insn[] | null 
 }
 
 function fakeLabel(f: Fake): string {
-  if (f.kind === 'always') return 'fake';
-  if (f.kind === 'ids') return 'notify';
+  if (f.kind === 'ids' || f.kind === 'owner') return 'notify';
   return `mode:${f.arg}`;
 }
 
@@ -142,7 +143,9 @@ export function idRules(hostArch: string = process.arch): IdRule[] {
     for (const table of s.tables)
       for (const sc of FAKED_SYSCALLS) {
         const nr = sc.nr[table];
-        if (nr !== undefined && sc.fake.kind === 'ids') out.push({ arch: AUDIT_ARCH[s.audit], nr, op: sc.fake.op, width: sc.fake.width });
+        if (nr === undefined) continue;
+        if (sc.fake.kind === 'ids') out.push({ arch: AUDIT_ARCH[s.audit], nr, op: sc.fake.op, width: sc.fake.width });
+        if (sc.fake.kind === 'owner') out.push({ arch: AUDIT_ARCH[s.audit], nr, op: sc.fake.op, width: 32 });
       }
   return out;
 }

@@ -37,9 +37,10 @@ export type IdOp =
 
 /** What the filter does with a matched call. */
 export type Fake =
-  /** Returns 0 without running (ERRNO 0): stateless, nothing to remember. */
-  | { kind: 'always' }
-  /** Only when the mode argument (index `arg`) is a char or block device: fifos and files must really be made. */
+  /**
+   * Returns 0 without running (ERRNO 0), only when the mode argument (index
+   * `arg`) is a char or block device: fifos and files must really be made.
+   */
   | { kind: 'device-mode'; arg: number }
   /**
    * Answered by the runner's supervisor (SECCOMP_RET_USER_NOTIF) from the
@@ -47,7 +48,16 @@ export type Fake =
    * (apt's sandbox: setresuid(_apt) then getuid() == _apt) sees it worked.
    * `width` 16: the legacy i386 calls with 16-bit ids.
    */
-  | { kind: 'ids'; op: IdOp; width: 16 | 32 };
+  | { kind: 'ids'; op: IdOp; width: 16 | 32 }
+  /**
+   * Answered by the supervisor too: 0 and the owner unchanged, but with what
+   * a real chown does to the file besides (the kernel clears its setuid bit,
+   * its setgid bit when group-executable and its file capabilities).
+   */
+  | { kind: 'owner'; op: OwnerOp };
+
+/** The chown calls as the supervisor knows them (src/runner/supervisor.c): where the path, fd and flags are. */
+export type OwnerOp = 'chown' | 'lchown' | 'fchown' | 'fchownat';
 
 export interface FakedSyscall {
   name: string;
@@ -56,7 +66,7 @@ export interface FakedSyscall {
   nr: Partial<Record<Arch, number>>;
 }
 
-const ALWAYS: Fake = { kind: 'always' };
+const owner = (op: OwnerOp): Fake => ({ kind: 'owner', op });
 const ids = (op: IdOp, width: 16 | 32 = 32): Fake => ({ kind: 'ids', op, width });
 
 // x32 uses the x86_64 ("common") number plus X32_SYSCALL_BIT for every call
@@ -70,13 +80,13 @@ function x86(n64: number, n32: number | undefined): Partial<Record<Arch, number>
 
 export const FAKED_SYSCALLS: FakedSyscall[] = [
   // Ownership: files keep the single mapped owner.
-  { name: 'chown', fake: ALWAYS, nr: x86(92, 182) },
-  { name: 'fchown', fake: ALWAYS, nr: { ...x86(93, 95), aarch64: 55 } },
-  { name: 'lchown', fake: ALWAYS, nr: x86(94, 16) },
-  { name: 'fchownat', fake: ALWAYS, nr: { ...x86(260, 298), aarch64: 54 } },
-  { name: 'chown32', fake: ALWAYS, nr: { i386: 212 } },
-  { name: 'fchown32', fake: ALWAYS, nr: { i386: 207 } },
-  { name: 'lchown32', fake: ALWAYS, nr: { i386: 198 } },
+  { name: 'chown', fake: owner('chown'), nr: x86(92, 182) },
+  { name: 'fchown', fake: owner('fchown'), nr: { ...x86(93, 95), aarch64: 55 } },
+  { name: 'lchown', fake: owner('lchown'), nr: x86(94, 16) },
+  { name: 'fchownat', fake: owner('fchownat'), nr: { ...x86(260, 298), aarch64: 54 } },
+  { name: 'chown32', fake: owner('chown'), nr: { i386: 212 } },
+  { name: 'fchown32', fake: owner('fchown'), nr: { i386: 207 } },
+  { name: 'lchown32', fake: owner('lchown'), nr: { i386: 198 } },
   // Identity changes and reads: the process keeps its real id; the supervisor
   // remembers the one it asked for and answers the get* calls with it.
   { name: 'setuid', fake: ids('setuid'), nr: { ...x86(105, undefined), aarch64: 146 } },

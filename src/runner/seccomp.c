@@ -2,10 +2,11 @@
  *   `seccomp HEX`      a struct sock_filter[] to install right before execve;
  *   `fakeids RULE...`  AUDIT_ARCH:NR:OP:WIDTH, the calls the filter hands to
  *                      the supervisor (supervisor.c, SECCOMP_RET_USER_NOTIF).
- * The filter answers chown and device mknod with 0 by itself; the id calls
- * need memory (a program that calls setresuid(42) and then getuid() must see
- * 42: apt's download sandbox checks exactly that), which the supervisor
- * keeps. Here: installing the filter in C2 and handing its listener over. */
+ * The filter answers device mknod with 0 by itself; the id calls need memory
+ * (a program that calls setresuid(42) and then getuid() must see 42: apt's
+ * download sandbox checks exactly that), which the supervisor keeps, and
+ * chown needs the file found (the supervisor clears what a real chown
+ * clears). Here: installing the filter in C2 and handing its listener over. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,9 @@
  * a process that keeps fake credentials per container process and answers
  * the set*id/get*id/setgroups calls the filter hands it
  * (SECCOMP_RET_USER_NOTIF) from them, with the rules of fakeids.c. Nothing
- * changes in the kernel: the process keeps the single mapped id.
+ * changes in the kernel: the process keeps the single mapped id. It also
+ * answers the chown calls: 0, the owner unchanged, but with what a real
+ * chown does to the file besides (see owner_call).
  *
  * It is forked by C1 before it joins or creates any namespace: it lives in
  * the caller's namespaces (pids and /proc are the host's view, it is not one
@@ -15,6 +17,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
 #include <poll.h>
@@ -26,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,11 +54,15 @@ enum op {
   SETFSUID,
   SETFSGID,
   SETGROUPS,
+  CHOWN,
+  LCHOWN,
+  FCHOWN,
+  FCHOWNAT,
   NOPS
 };
 static const char *const op_names[NOPS] = {
-  "getuid", "geteuid",  "getgid",   "getegid",   "getresuid", "getresgid", "getgroups", "setuid",
-  "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid",  "setfsgid",  "setgroups",
+  "getuid",   "geteuid",   "getgid",    "getegid",  "getresuid", "getresgid", "getgroups", "setuid", "setgid", "setreuid",
+  "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid",  "setgroups", "chown",     "lchown", "fchown", "fchownat",
 };
 
 struct rule {
@@ -268,9 +277,159 @@ static int64_t set_groups(struct creds *c, pid_t pid, const uint64_t *a, int wid
   return 0;
 }
 
+/* ---- chown ----------------------------------------------------------------
+ * A faked chown answers 0 and leaves the owner as it is. A real one also
+ * clears the file's setuid bit, its setgid bit when it is group-executable,
+ * and its file capabilities: every chown of a non-directory does, even to
+ * the ids it has. Without that, `chmod 4755 f && chown app f` leaves a
+ * setuid file owned by root in the image, where a root build has a plain one
+ * owned by app. fchownat(fd, "", -1, -1, AT_EMPTY_PATH) does exactly that to
+ * the file and nothing else (the kernel decides which bits go).
+ *
+ * The file is found as the caller's call would find it, from the caller's
+ * own root, working directory or DIRFD (/proc/PID/root, /proc/PID/cwd,
+ * pidfd_getfd), each checked to be the caller's after it is opened: an
+ * absolute path inside the caller's root (RESOLVE_IN_ROOT), a relative one
+ * beneath its starting directory (RESOLVE_BENEATH) or, when it climbs above
+ * it or meets an absolute symlink, as that directory's path inside the root
+ * plus PATH (in_root); never through a magic link. Only a file the caller
+ * owns (its fsuid; both as this namespace sees them) is touched: one whose
+ * mode the caller could have changed itself. Whatever fails, the answer
+ * stays 0: the fake root never makes a chown fail that it made succeed
+ * before. */
+
+/* The caller's fsuid from /proc/PID/status (as this namespace sees it). */
+static int caller_fsuid(pid_t pid, uid_t *fsuid) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) close(fd);
+  if (n <= 0 || !notif_valid()) return -1;
+  buf[n] = '\0';
+  char *u = strstr(buf, "\nUid:");
+  unsigned long v[4];
+  if (!u || sscanf(u + 5, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) != 4) return -1;
+  *fsuid = (uid_t)v[3];
+  return 0;
+}
+
+/* /proc/PID/WHAT (root, cwd) as an O_PATH fd, known to be the caller's. */
+static int caller_dir(pid_t pid, const char *what) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0 && !notif_valid()) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* A duplicate of the caller's fd N, known to be the caller's. */
+static int caller_fd(pid_t pid, int n) {
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) return -1;
+  int fd = notif_valid() ? (int)syscall(SYS_pidfd_getfd, pidfd, n, 0) : -1;
+  close(pidfd);
+  if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
+}
+
+/* The NUL-terminated string at ADDR (at most PATH_MAX bytes with the NUL),
+ * read page by page: the string may end just before an unmapped page. */
+static int read_path(pid_t pid, uint64_t addr, char *buf) {
+  size_t got = 0;
+  while (got < PATH_MAX) {
+    size_t chunk = 4096 - (size_t)((addr + got) % 4096);
+    if (chunk > PATH_MAX - got) chunk = PATH_MAX - got;
+    if (mem_read(pid, addr + got, buf + got, chunk)) return -1;
+    if (memchr(buf + got, '\0', chunk)) return 0;
+    got += chunk;
+  }
+  return -1;
+}
+
+/* /proc/PID/WHAT's target as this process reads it: the path inside the
+ * caller's mount namespace (its root is not reachable from ours). */
+static int caller_link(pid_t pid, const char *what, char *buf, size_t size) {
+  char link[64];
+  snprintf(link, sizeof link, "/proc/%d/%s", pid, what);
+  ssize_t n = readlink(link, buf, size - 1);
+  if (n <= 0 || !notif_valid()) return -1;
+  buf[n] = '\0';
+  return buf[0] == '/' ? 0 : -1;
+}
+
+/* A relative PATH that climbed above its starting directory or met an
+ * absolute symlink: rewritten in place as the absolute path inside the
+ * caller's root (the directory's path, from /proc/PID/cwd or fd/DIRFD, less
+ * the root's), for RESOLVE_IN_ROOT. 0 when that cannot be told. */
+static int in_root(pid_t pid, int dirfd, char *path) {
+  static char dir[PATH_MAX], root[PATH_MAX];
+  char what[32];
+  if (dirfd == AT_FDCWD) snprintf(what, sizeof what, "cwd");
+  else snprintf(what, sizeof what, "fd/%d", dirfd);
+  if (caller_link(pid, what, dir, sizeof dir) || caller_link(pid, "root", root, sizeof root)) return 0;
+  size_t rl = strcmp(root, "/") ? strlen(root) : 0;
+  if (rl && (strncmp(dir, root, rl) || (dir[rl] && dir[rl] != '/'))) return 0; /* outside its root */
+  const char *rel = dir + rl;
+  size_t dl = strlen(rel), pl = strlen(path);
+  if (dl + 1 + pl + 1 > PATH_MAX) return 0;
+  memmove(path + dl + 1, path, pl + 1);
+  memcpy(path, rel, dl);
+  path[dl] = '/';
+  return 1;
+}
+
+static void owner_call(enum op op, pid_t pid, const uint64_t *a) {
+  int dirfd = AT_FDCWD, flags = 0;
+  uint64_t at = a[0];
+  static char path[PATH_MAX];
+  path[0] = '\0';
+  if (op == LCHOWN) flags = AT_SYMLINK_NOFOLLOW;
+  if (op == FCHOWN) dirfd = (int)a[0], flags = AT_EMPTY_PATH;
+  if (op == FCHOWNAT) dirfd = (int)a[0], at = a[1], flags = (int)a[4];
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return;
+  if (op != FCHOWN && read_path(pid, at, path)) return;
+  int fd;
+  if (op == FCHOWN) {
+    fd = caller_fd(pid, dirfd);
+  } else if (path[0] == '\0') {
+    if (!(flags & AT_EMPTY_PATH)) return;
+    fd = dirfd == AT_FDCWD ? caller_dir(pid, "cwd") : caller_fd(pid, dirfd);
+  } else {
+    int abs = path[0] == '/';
+    int base = abs ? caller_dir(pid, "root") : dirfd == AT_FDCWD ? caller_dir(pid, "cwd") : caller_fd(pid, dirfd);
+    if (base < 0) return;
+    struct open_how how = {
+      .flags = O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0),
+      .resolve = RESOLVE_NO_MAGICLINKS | (abs ? RESOLVE_IN_ROOT : RESOLVE_BENEATH),
+    };
+    fd = (int)syscall(SYS_openat2, base, path, &how, sizeof how);
+    close(base);
+    if (fd < 0 && errno == EXDEV && in_root(pid, dirfd, path)) {
+      how.resolve = RESOLVE_NO_MAGICLINKS | RESOLVE_IN_ROOT;
+      if ((base = caller_dir(pid, "root")) < 0) return;
+      fd = (int)syscall(SYS_openat2, base, path, &how, sizeof how);
+      close(base);
+    }
+  }
+  if (fd < 0) return;
+  struct stat st;
+  uid_t fsuid;
+  if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode) && caller_fsuid(pid, &fsuid) == 0 && st.st_uid == fsuid && notif_valid())
+    fchownat(fd, "", (uid_t)-1, (gid_t)-1, AT_EMPTY_PATH);
+  close(fd);
+}
+
 /* The answer to one call: >= 0 the return value, < 0 an errno. A change is
  * made on a copy and kept only if the call is still waiting afterwards. */
 static int64_t emulate(const struct rule *ru, pid_t pid, const uint64_t *a) {
+  if (ru->op >= CHOWN) {
+    owner_call(ru->op, pid, a);
+    return 0;
+  }
   struct creds *c = creds_of(pid);
   if (!c) return -ESRCH;
   int w = ru->width;
@@ -384,7 +543,7 @@ static void parse_rules(const struct rec *r) {
     if (sscanf(r->argv[i], "%llu:%d:%31[a-z]:%d", &arch, &nr, name, &width) != 4) die(0, "fakeroot", "bad rule %s", r->argv[i]);
     int op = 0;
     while (op < NOPS && strcmp(op_names[op], name)) op++;
-    if (op == NOPS) die(0, "fakeroot", "unknown id call %s", name);
+    if (op == NOPS) die(0, "fakeroot", "unknown call %s", name);
     rules[nrules++] = (struct rule){ (uint32_t)arch, nr, (enum op)op, width };
   }
 }

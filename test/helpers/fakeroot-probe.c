@@ -6,9 +6,15 @@
  *   i386 UID            the 32-bit ABI (int 0x80): setuid32(UID) then getuid32()
  *   x32chown PATH UID   chown through the x32 ABI number (x86_64 | X32 bit)
  *   mknod PATH c|b|p    mknod(2) of a char/block device or a fifo
+ *   chown PATH          chown(2) to 55:55, straight (no stat first)
+ *   fchown PATH         fchown(2) to 55:55 on PATH opened read-only
+ *   fchownat DIR NAME [nofollow|empty]
+ *                       fchownat(2) to 55:55 of NAME relative to DIR (opened)
+ *   chownbad            chown(2) with a pointer to no memory, then chown /
  * Each prints "NAME=RESULT" with RESULT the return value or "-1 ERRNO". */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +71,21 @@ int main(int argc, char **argv) {
     result("x32chown", r);
   }
 #endif
-  else if (!strcmp(cmd, "mknod") && argc == 4) {
+  else if (!strcmp(cmd, "chown") && argc == 3) {
+    result("chown", chown(argv[2], 55, 55));
+  } else if (!strcmp(cmd, "fchown") && argc == 3) {
+    int fd = open(argv[2], O_RDONLY);
+    result("fchown", fd < 0 ? -1 : fchown(fd, 55, 55));
+  } else if (!strcmp(cmd, "fchownat") && (argc == 4 || argc == 5)) {
+    int dir = open(argv[2], O_RDONLY | O_DIRECTORY);
+    int flags = argc == 5 && !strcmp(argv[4], "nofollow") ? AT_SYMLINK_NOFOLLOW
+                : argc == 5 && !strcmp(argv[4], "empty")  ? AT_EMPTY_PATH
+                                                          : 0;
+    result("fchownat", dir < 0 ? -1 : fchownat(dir, argv[3], 55, 55, flags));
+  } else if (!strcmp(cmd, "chownbad") && argc == 2) {
+    result("chownbad", syscall(SYS_chown, (const char *)8, 1, 1));
+    result("chown", chown("/", 1, 1));
+  } else if (!strcmp(cmd, "mknod") && argc == 4) {
     mode_t type = argv[3][0] == 'c' ? S_IFCHR : argv[3][0] == 'b' ? S_IFBLK : S_IFIFO;
     result("mknod", mknod(argv[2], type | 0644, makedev(1, 3)));
   } else return 2;

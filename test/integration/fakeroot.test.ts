@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileC } from '../helpers/repo';
-import { chownTree, chroci, makeBundle, REPO, scratch, type As } from '../helpers/runtime';
+import { chownTree, chroci, makeBundle, REPO, scratch, testUser, type As } from '../helpers/runtime';
 
 let probe: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chroci-fakeroot-'));
@@ -81,14 +81,69 @@ async function supervisorsLeft(cwd: string): Promise<number[]> {
 const CHOWN = 'touch /tmp/f && chown 1234:1234 /tmp/f; echo "chown=$?"; stat -c "owner=%u:%g" /tmp/f';
 const MKNOD = 'probe mknod /tmp/c c; probe mknod /tmp/b b; probe mknod /tmp/p p; ls /tmp; stat -c "%n %F" /tmp/p';
 
-// README: a setuid bit set before a chown; the kernel clears it on a real chown, the faked one changes nothing.
+// README: a setuid bit set before a chown; the kernel clears it on a real chown, and so does the faked one.
 const SETUID_THEN_CHOWN = 'touch f && chmod 4755 f && chown 1000:1000 f; stat -c "%u:%g %a" f';
 
+// Each line: "NAME MODE" after the chown of the case (see the test).
+const CHOWN_RULES = [
+  'cd /tmp',
+  'touch suid sgidx sgid plain target && chmod 4755 suid target && chmod 2755 sgidx && chmod 2745 sgid && chmod 6755 plain',
+  'mkdir dir && chmod 3755 dir',
+  'ln -s target rel-link && ln -s /tmp/target abs-link',
+  'chown 1 suid sgidx sgid dir && chown 1 /tmp/plain',
+  'chown -h 1 rel-link',
+  'stat -c "%n %a" suid sgidx sgid plain dir target',
+  'chown 1 abs-link && stat -c "%n %a" target',
+  'touch f1 f2 f3 f4 && chmod 4755 f1 f2 f3 f4 && ln -s f4 l4',
+  'probe fchown f1; probe fchownat /tmp f2; probe fchownat / tmp/f3; probe fchownat /tmp l4 nofollow',
+  'stat -c "%n %a" f1 f2 f3 f4',
+].join(' && ');
+
 describe('single-id (unprivileged user, no subuids): fake root by default', () => {
-  it('what a build commits: a chowned file stays 0:0 and keeps a setuid bit set before the chown (README)', () => {
+  it('what a build commits: a chowned file stays 0:0 and a setuid bit set before the chown goes, as with a real chown', () => {
     const r = runIn('user', SETUID_THEN_CHOWN, { debug: true });
-    expect(r.stdout).toBe('0:0 4755\n');
+    expect(r.stdout).toBe('0:0 755\n');
     expect(r.stderr).toMatch(/fakeroot: owners cannot be recorded with one id mapped/);
+  });
+
+  it("a faked chown clears what the kernel's would: setuid, group-executable setgid; not on directories or through chown -h", () => {
+    const r = runIn('user', CHOWN_RULES);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      [
+        'suid 755',
+        'sgidx 755',
+        'sgid 2745', // setgid without group execute: kept, as the kernel does
+        'plain 755',
+        'dir 3755',
+        'target 4755', // chown -h changed the link, not its target
+        'target 755', // through an absolute symlink, resolved inside the container
+        'fchown=0',
+        'fchownat=0',
+        'fchownat=0',
+        'fchownat=0',
+        'f1 755',
+        'f2 755',
+        'f3 755',
+        'f4 4755', // AT_SYMLINK_NOFOLLOW: the link, not its target
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("the chown emulation never reaches the host's files: absolute symlinks and .. resolve inside the container", () => {
+    // The test user's own setuid file on the host, which it could clear itself.
+    const dir = scratch('user');
+    const host = path.join(dir, 'host-suid');
+    fs.writeFileSync(host, '');
+    const u = testUser();
+    fs.chownSync(host, u.uid, u.gid);
+    fs.chmodSync(host, 0o4755);
+    const up = '../'.repeat(20) + host.slice(1);
+    const calls = [`chown esc`, `chown ${host}`, `chown ${up}`, `fchownat /tmp esc`, `fchownat /tmp ${up}`, `fchownat / ${host.slice(1)}`];
+    const r = runIn('user', `cd /tmp && ln -s ${host} esc && ${calls.map((c) => `probe ${c}`).join('; ')}; probe chownbad`);
+    expect(r.stdout).toBe('chown=0\n'.repeat(3) + 'fchownat=0\n'.repeat(3) + 'chownbad=0\nchown=0\n');
+    expect((fs.statSync(host).mode & 0o7777).toString(8)).toBe('4755');
   });
 
   it('chown succeeds and the file keeps its single owner', () => {
