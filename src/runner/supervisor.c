@@ -288,13 +288,15 @@ static int64_t set_groups(struct creds *c, pid_t pid, const uint64_t *a, int wid
  *
  * The file is found as the caller's call would find it, from the caller's
  * own root, working directory or DIRFD (/proc/PID/root, /proc/PID/cwd,
- * pidfd_getfd), each checked to be the caller's after it is opened: an
+ * /proc/PID/fd/N, all opened O_PATH), each checked to be the caller's after
+ * it is opened: an
  * absolute path inside the caller's root (RESOLVE_IN_ROOT), a relative one
  * beneath its starting directory (RESOLVE_BENEATH) or, when it climbs above
  * it or meets an absolute symlink, as that directory's path inside the root
- * plus PATH (in_root); never through a magic link. Only a file the caller
- * owns (its fsuid; both as this namespace sees them) is touched: one whose
- * mode the caller could have changed itself. Whatever fails, the answer
+ * plus PATH (in_root); never through a magic link. Only a regular file the
+ * caller owns (its fsuid; both as this namespace sees them) is touched: one
+ * whose mode the caller could have changed itself (setuid, setgid and file
+ * capabilities mean nothing on other files). Whatever fails, the answer
  * stays 0: the fake root never makes a chown fail that it made succeed
  * before. */
 
@@ -326,14 +328,68 @@ static int caller_dir(pid_t pid, const char *what) {
   return fd;
 }
 
-/* A duplicate of the caller's fd N, known to be the caller's. */
+/* What the caller's fd N names, as a new O_PATH fd (/proc/TID/fd/N), known
+ * to be the caller's. Never the caller's open file itself (pidfd_getfd): if
+ * the caller died meanwhile, our close would be that file's last, and the
+ * last close of a socket lingering on unsent data blocks. Works from any
+ * thread of the caller, too. */
 static int caller_fd(pid_t pid, int n) {
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) return -1;
-  int fd = notif_valid() ? (int)syscall(SYS_pidfd_getfd, pidfd, n, 0) : -1;
-  close(pidfd);
-  if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (n < 0) return -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, n);
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  if (fd >= 0 && !notif_valid()) {
+    close(fd);
+    return -1;
+  }
   return fd;
+}
+
+/* Whether the caller's fd N was opened with O_PATH (fchown on it is EBADF). */
+static int caller_fd_is_path(pid_t pid, int n) {
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, n);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) close(fd);
+  if (len <= 0 || !notif_valid()) return 1;
+  buf[len] = '\0';
+  char *f = strstr(buf, "flags:");
+  return !f || (strtoul(f + 6, NULL, 8) & O_PATH);
+}
+
+/* Whether FD (ours) is on a mount of the caller's mount namespace: its
+ * mnt_id is one of /proc/PID/mountinfo's. */
+static int in_callers_mounts(pid_t pid, int fd) {
+  char path[64], buf[8192];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  int f = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = f < 0 ? -1 : read(f, buf, sizeof buf - 1);
+  if (f >= 0) close(f);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char *m = strstr(buf, "mnt_id:");
+  if (!m) return 0;
+  long want = strtol(m + 7, NULL, 10);
+  snprintf(path, sizeof path, "/proc/%d/mountinfo", pid);
+  if ((f = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 0;
+  /* Each line starts with the mount id; a line longer than buf is skipped whole. */
+  int found = 0, at_start = 1;
+  size_t keep = 0;
+  while (!found && (n = read(f, buf + keep, sizeof buf - 1 - keep)) > 0) {
+    buf[keep + (size_t)n] = '\0';
+    char *p = buf, *nl;
+    while ((nl = strchr(p, '\n'))) {
+      if (at_start && strtol(p, NULL, 10) == want) found = 1;
+      at_start = 1;
+      p = nl + 1;
+    }
+    keep = strlen(p);
+    if (keep == sizeof buf - 1) keep = 0, at_start = 0;
+    memmove(buf, p, keep);
+  }
+  close(f);
+  return found && notif_valid();
 }
 
 /* The NUL-terminated string at ADDR (at most PATH_MAX bytes with the NUL),
@@ -365,11 +421,14 @@ static int caller_link(pid_t pid, const char *what, char *buf, size_t size) {
  * absolute symlink: rewritten in place as the absolute path inside the
  * caller's root (the directory's path, from /proc/PID/cwd or fd/DIRFD, less
  * the root's), for RESOLVE_IN_ROOT. 0 when that cannot be told. */
-static int in_root(pid_t pid, int dirfd, char *path) {
+static int in_root(pid_t pid, int dirfd, int base, char *path) {
   static char dir[PATH_MAX], root[PATH_MAX];
   char what[32];
   if (dirfd == AT_FDCWD) snprintf(what, sizeof what, "cwd");
   else snprintf(what, sizeof what, "fd/%d", dirfd);
+  /* A directory on a mount the caller's namespace does not have (a host
+   * directory's fd passed in): its path means nothing inside the root. */
+  if (!in_callers_mounts(pid, base)) return 0;
   if (caller_link(pid, what, dir, sizeof dir) || caller_link(pid, "root", root, sizeof root)) return 0;
   size_t rl = strcmp(root, "/") ? strlen(root) : 0;
   if (rl && (strncmp(dir, root, rl) || (dir[rl] && dir[rl] != '/'))) return 0; /* outside its root */
@@ -394,6 +453,7 @@ static void owner_call(enum op op, pid_t pid, const uint64_t *a) {
   if (op != FCHOWN && read_path(pid, at, path)) return;
   int fd;
   if (op == FCHOWN) {
+    if (caller_fd_is_path(pid, dirfd)) return;
     fd = caller_fd(pid, dirfd);
   } else if (path[0] == '\0') {
     if (!(flags & AT_EMPTY_PATH)) return;
@@ -407,18 +467,18 @@ static void owner_call(enum op op, pid_t pid, const uint64_t *a) {
       .resolve = RESOLVE_NO_MAGICLINKS | (abs ? RESOLVE_IN_ROOT : RESOLVE_BENEATH),
     };
     fd = (int)syscall(SYS_openat2, base, path, &how, sizeof how);
-    close(base);
-    if (fd < 0 && errno == EXDEV && in_root(pid, dirfd, path)) {
+    if (fd < 0 && errno == EXDEV && !abs && in_root(pid, dirfd, base, path)) {
+      close(base);
       how.resolve = RESOLVE_NO_MAGICLINKS | RESOLVE_IN_ROOT;
       if ((base = caller_dir(pid, "root")) < 0) return;
       fd = (int)syscall(SYS_openat2, base, path, &how, sizeof how);
-      close(base);
     }
+    close(base);
   }
   if (fd < 0) return;
   struct stat st;
   uid_t fsuid;
-  if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode) && caller_fsuid(pid, &fsuid) == 0 && st.st_uid == fsuid && notif_valid())
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && caller_fsuid(pid, &fsuid) == 0 && st.st_uid == fsuid && notif_valid())
     fchownat(fd, "", (uid_t)-1, (gid_t)-1, AT_EMPTY_PATH);
   close(fd);
 }

@@ -8,6 +8,8 @@
  *   mknod PATH c|b|p    mknod(2) of a char/block device or a fifo
  *   chown PATH          chown(2) to 55:55, straight (no stat first)
  *   fchown PATH         fchown(2) to 55:55 on PATH opened read-only
+ *   tfchown PATH        the same from a second thread
+ *   pfchown PATH        the same on an O_PATH fd (the kernel: EBADF, no change)
  *   fchownat DIR NAME [nofollow|empty]
  *                       fchownat(2) to 55:55 of NAME relative to DIR (opened)
  *   chownbad            chown(2) with a pointer to no memory, then chown /
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,10 @@ static long int80(long nr, long a) {
 }
 #endif
 
+static void *thread_fchown(void *fd) {
+  return (void *)(long)fchown((int)(long)fd, 55, 55);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const char *cmd = argv[1];
@@ -76,6 +83,15 @@ int main(int argc, char **argv) {
   } else if (!strcmp(cmd, "fchown") && argc == 3) {
     int fd = open(argv[2], O_RDONLY);
     result("fchown", fd < 0 ? -1 : fchown(fd, 55, 55));
+  } else if (!strcmp(cmd, "tfchown") && argc == 3) {
+    int fd = open(argv[2], O_RDONLY);
+    pthread_t t;
+    void *r = (void *)-1L;
+    if (fd >= 0 && pthread_create(&t, NULL, thread_fchown, (void *)(long)fd) == 0) pthread_join(t, &r);
+    result("tfchown", (long)r);
+  } else if (!strcmp(cmd, "pfchown") && argc == 3) {
+    int fd = open(argv[2], O_PATH);
+    result("pfchown", fd < 0 ? -1 : fchown(fd, 55, 55));
   } else if (!strcmp(cmd, "fchownat") && (argc == 4 || argc == 5)) {
     int dir = open(argv[2], O_RDONLY | O_DIRECTORY);
     int flags = argc == 5 && !strcmp(argv[4], "nofollow") ? AT_SYMLINK_NOFOLLOW

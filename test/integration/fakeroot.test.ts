@@ -94,9 +94,9 @@ const CHOWN_RULES = [
   'chown -h 1 rel-link',
   'stat -c "%n %a" suid sgidx sgid plain dir target',
   'chown 1 abs-link && stat -c "%n %a" target',
-  'touch f1 f2 f3 f4 && chmod 4755 f1 f2 f3 f4 && ln -s f4 l4',
-  'probe fchown f1; probe fchownat /tmp f2; probe fchownat / tmp/f3; probe fchownat /tmp l4 nofollow',
-  'stat -c "%n %a" f1 f2 f3 f4',
+  'touch f1 f2 f3 f4 f5 f6 && chmod 4755 f1 f2 f3 f4 f5 f6 && ln -s f4 l4',
+  'probe fchown f1; probe fchownat /tmp f2; probe fchownat / tmp/f3; probe fchownat /tmp l4 nofollow; probe tfchown f5; probe pfchown f6',
+  'stat -c "%n %a" f1 f2 f3 f4 f5 f6',
 ].join(' && ');
 
 describe('single-id (unprivileged user, no subuids): fake root by default', () => {
@@ -122,10 +122,14 @@ describe('single-id (unprivileged user, no subuids): fake root by default', () =
         'fchownat=0',
         'fchownat=0',
         'fchownat=0',
+        'tfchown=0',
+        'pfchown=0',
         'f1 755',
         'f2 755',
         'f3 755',
         'f4 4755', // AT_SYMLINK_NOFOLLOW: the link, not its target
+        'f5 755', // from a thread that is not the process's first
+        'f6 4755', // fchown of an O_PATH fd changes nothing (the kernel's is EBADF)
         '',
       ].join('\n'),
     );
