@@ -107,18 +107,38 @@ static int notif_valid(void) {
   return ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &notif_id) == 0;
 }
 
+/* The text of /proc/PID/WHAT (at most SIZE - 1 bytes, NUL-terminated): its
+ * length, or -1. Whether it was the caller's is for the caller to ask. */
+static ssize_t proc_text(pid_t pid, const char *what, char *buf, size_t size) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+  if (fd >= 0) close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  return n;
+}
+
+/* /proc/PID/WHAT opened with FLAGS, known to be the caller's. */
+static int caller_open(pid_t pid, const char *what, int flags) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
+  int fd = open(path, flags | O_CLOEXEC);
+  if (fd >= 0 && !notif_valid()) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 /* Tgid and PPid of a task from /proc/TID/status (0 if unreadable); -1 when
  * the notification is no longer valid (then they may be another's). */
 static int task_ids(pid_t tid, pid_t *tgid, pid_t *ppid) {
-  char path[64], buf[2048];
+  char buf[2048];
   *tgid = *ppid = 0;
-  snprintf(path, sizeof path, "/proc/%d/status", tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-  if (fd >= 0) close(fd);
+  ssize_t n = proc_text(tid, "status", buf, sizeof buf);
   if (!notif_valid()) return -1;
   if (n <= 0) return 0;
-  buf[n] = '\0';
   char *t = strstr(buf, "\nTgid:"), *p = strstr(buf, "\nPPid:");
   if (t) *tgid = (pid_t)strtol(t + 6, NULL, 10);
   if (p) *ppid = (pid_t)strtol(p + 6, NULL, 10);
@@ -304,13 +324,8 @@ static int64_t set_groups(struct creds *c, pid_t pid, const uint64_t *a, int wid
 
 /* The caller's fsuid from /proc/PID/status (as this namespace sees it). */
 static int caller_fsuid(pid_t pid, uid_t *fsuid) {
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-  if (fd >= 0) close(fd);
-  if (n <= 0 || !notif_valid()) return -1;
-  buf[n] = '\0';
+  char buf[4096];
+  if (proc_text(pid, "status", buf, sizeof buf) <= 0 || !notif_valid()) return -1;
   char *u = strstr(buf, "\nUid:");
   unsigned long v[4];
   if (!u || sscanf(u + 5, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) != 4) return -1;
@@ -318,16 +333,9 @@ static int caller_fsuid(pid_t pid, uid_t *fsuid) {
   return 0;
 }
 
-/* /proc/PID/WHAT (root, cwd) as an O_PATH fd, known to be the caller's. */
+/* The caller's root or working directory (WHAT) as an O_PATH fd. */
 static int caller_dir(pid_t pid, const char *what) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
-  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0 && !notif_valid()) {
-    close(fd);
-    return -1;
-  }
-  return fd;
+  return caller_open(pid, what, O_PATH | O_DIRECTORY);
 }
 
 /* What the caller's fd N names, as a new O_PATH fd (/proc/TID/fd/N), known
@@ -337,25 +345,16 @@ static int caller_dir(pid_t pid, const char *what) {
  * thread of the caller, too. */
 static int caller_fd(pid_t pid, int n) {
   if (n < 0) return -1;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, n);
-  int fd = open(path, O_PATH | O_CLOEXEC);
-  if (fd >= 0 && !notif_valid()) {
-    close(fd);
-    return -1;
-  }
-  return fd;
+  char what[32];
+  snprintf(what, sizeof what, "fd/%d", n);
+  return caller_open(pid, what, O_PATH);
 }
 
 /* Whether the caller's fd N was opened with O_PATH (fchown on it is EBADF). */
 static int caller_fd_is_path(pid_t pid, int n) {
-  char path[64], buf[256];
-  snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, n);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-  if (fd >= 0) close(fd);
-  if (len <= 0 || !notif_valid()) return 1;
-  buf[len] = '\0';
+  char what[32], buf[256];
+  snprintf(what, sizeof what, "fdinfo/%d", n);
+  if (proc_text(pid, what, buf, sizeof buf) <= 0 || !notif_valid()) return 1;
   char *f = strstr(buf, "flags:");
   return !f || (strtoul(f + 6, NULL, 8) & O_PATH);
 }
@@ -364,17 +363,14 @@ static int caller_fd_is_path(pid_t pid, int n) {
  * mnt_id is one of /proc/PID/mountinfo's. */
 static int in_callers_mounts(pid_t pid, int fd) {
   char path[64], buf[8192];
-  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-  int f = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = f < 0 ? -1 : read(f, buf, sizeof buf - 1);
-  if (f >= 0) close(f);
+  snprintf(path, sizeof path, "fdinfo/%d", fd);
+  ssize_t n = proc_text(getpid(), path, buf, sizeof buf);
   if (n <= 0) return 0;
-  buf[n] = '\0';
   char *m = strstr(buf, "mnt_id:");
   if (!m) return 0;
   long want = strtol(m + 7, NULL, 10);
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", pid);
-  if ((f = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 0;
+  int f = caller_open(pid, "mountinfo", O_RDONLY);
+  if (f < 0) return 0;
   /* Each line starts with the mount id; a line longer than buf is skipped whole. */
   int found = 0, at_start = 1;
   size_t keep = 0;
