@@ -311,11 +311,10 @@ static int64_t set_groups(struct creds *c, pid_t pid, const uint64_t *a, int wid
  * The file is found as the caller's call would find it, from the caller's
  * own root, working directory or DIRFD (/proc/PID/root, /proc/PID/cwd,
  * /proc/PID/fd/N, all opened O_PATH), each checked to be the caller's after
- * it is opened: an
- * absolute path inside the caller's root (RESOLVE_IN_ROOT), a relative one
- * beneath its starting directory (RESOLVE_BENEATH) or, when it climbs above
- * it or meets an absolute symlink, as that directory's path inside the root
- * plus PATH (in_root); never through a magic link. Only a regular file the
+ * it is opened: an absolute path inside the caller's root (RESOLVE_IN_ROOT),
+ * a relative one beneath its starting directory (RESOLVE_BENEATH) or, when
+ * it climbs above it or meets an absolute symlink, as that directory's path
+ * inside the root plus PATH (in_root); never through a magic link. Only a regular file the
  * caller owns (its fsuid; both as this namespace sees them) is touched: one
  * whose mode the caller could have changed itself (setuid, setgid and file
  * capabilities mean nothing on other files). Whatever fails, the answer
@@ -464,7 +463,6 @@ static void owner_call(enum op op, pid_t pid, const uint64_t *a) {
   if (op != FCHOWN && read_path(pid, at, path)) return;
   int fd;
   if (op == FCHOWN) {
-    if (caller_fd_is_path(pid, dirfd)) return;
     fd = caller_fd(pid, dirfd);
   } else if (path[0] == '\0') {
     if (!(flags & AT_EMPTY_PATH)) return;
@@ -489,8 +487,9 @@ static void owner_call(enum op op, pid_t pid, const uint64_t *a) {
   if (fd < 0) return;
   struct stat st;
   uid_t fsuid;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && chown_clears(fd, &st) && caller_fsuid(pid, &fsuid) == 0 && st.st_uid == fsuid &&
-      notif_valid())
+  /* Cheapest first: most files have nothing a chown would clear. */
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && chown_clears(fd, &st) && !(op == FCHOWN && caller_fd_is_path(pid, dirfd)) &&
+      caller_fsuid(pid, &fsuid) == 0 && st.st_uid == fsuid && notif_valid())
     fchownat(fd, "", (uid_t)-1, (gid_t)-1, AT_EMPTY_PATH);
   close(fd);
 }
